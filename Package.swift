@@ -1,0 +1,94 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+/// Reel: a self-hosted live-broadcast recording server speaking the Tencent LVB API 2.0.
+///
+/// Pure cores (`AMF`, `RTMPCore`, `FLV`, `LVB`) do no I/O; the service modules wire them to
+/// sockets, files and the metadata store; `reel` is a thin command-line front.
+let package = Package(
+    name: "reel",
+    platforms: [.macOS(.v14)],
+    products: [
+        .executable(name: "reel", targets: ["CLI"]),
+        .library(name: "App", targets: ["App"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+    ],
+    targets: [
+        // MARK: Pure cores (no I/O)
+        .target(name: "AMF", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
+        .target(
+            name: "RTMPCore",
+            dependencies: ["AMF", .product(name: "NIOCore", package: "swift-nio")]
+        ),
+        .target(name: "FLV", dependencies: ["AMF", .product(name: "NIOCore", package: "swift-nio")]),
+        .target(name: "LVB", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+
+        // MARK: Services
+        .target(
+            name: "Store",
+            dependencies: [
+                "LVB",
+                .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "API",
+            dependencies: [
+                "LVB", "Store",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "App",
+            dependencies: [
+                "API", "Store", "LVB",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "CLI",
+            dependencies: [
+                "App", "LVB",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+
+        // MARK: Tests
+        .testTarget(name: "AMFTests", dependencies: ["AMF"]),
+        .testTarget(
+            name: "RTMPCoreTests",
+            dependencies: ["RTMPCore", "AMF", .product(name: "NIOTestUtils", package: "swift-nio")]
+        ),
+        .testTarget(name: "FLVTests", dependencies: ["FLV", "AMF"]),
+        .testTarget(name: "LVBTests", dependencies: ["LVB"]),
+        .testTarget(name: "StoreTests", dependencies: ["Store"]),
+        .testTarget(
+            name: "APITests",
+            dependencies: [
+                "API", "App", "Store", "LVB",
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+            ]
+        ),
+        .testTarget(
+            name: "IntegrationTests",
+            dependencies: [
+                "App", "LVB",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]
+        ),
+    ]
+)

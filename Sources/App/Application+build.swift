@@ -1,0 +1,75 @@
+import API
+import NIOCore
+import Foundation
+import Hummingbird
+import LVB
+import Logging
+import Store
+
+/// What a running server is made of, built from a configuration so tests can build the same.
+public struct ReelDependencies: Sendable {
+    public var store: any RecordingStore
+    public var credentials: Credentials
+    /// The server's clock, Unix seconds.
+    public var now: @Sendable () -> Int64
+    public var publishers: (any LivePublisherControl)?
+
+    public init(
+        store: any RecordingStore, credentials: Credentials,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
+        publishers: (any LivePublisherControl)? = nil
+    ) {
+        self.store = store
+        self.credentials = credentials
+        self.now = now
+        self.publishers = publishers
+    }
+}
+
+/// The API credentials in force: the configured pair when given, else the data folder's.
+public func apiKeys(_ configuration: ReelConfiguration, _ credentials: Credentials) -> (secretId: String, secretKey: String) {
+    if let id = configuration.secretId, let key = configuration.secretKey { return (id, key) }
+    return (credentials.secretId, credentials.secretKey)
+}
+
+/// Builds the HTTP router: the LVB endpoint and `/healthz`.
+public func buildRouter(_ configuration: ReelConfiguration, _ dependencies: ReelDependencies) -> Router<BasicRequestContext> {
+    let keys = apiKeys(configuration, dependencies.credentials)
+    let channels = ChannelActions(
+        store: dependencies.store,
+        settings: .init(
+            publicHost: configuration.publicHost, rtmpPort: configuration.rtmpPort, httpPort: configuration.httpPort,
+            bizId: configuration.bizId, pushKey: dependencies.credentials.pushKey,
+            pushAuthLifetime: configuration.pushAuthLifetime, timeZone: configuration.apiTimeZone
+        ),
+        publishers: dependencies.publishers
+    )
+    let endpoint = LVBEndpoint(
+        configuration: .init(
+            parameterLimits: .init(maxCount: configuration.maxParameters, maxEncodedBytes: configuration.maxRequestBytes)
+        ),
+        authenticator: LVBAuthenticator(
+            keys: [keys.secretId: keys.secretKey], canonicalHosts: [configuration.canonicalHost],
+            replayGuard: LVBReplayGuard(configuration: .init(maxRememberedNonces: configuration.maxRememberedNonces))
+        ),
+        handlers: channels.handlers,
+        now: dependencies.now
+    )
+    let router = Router()
+    endpoint.register(on: router)
+    router.get("/healthz") { _, _ in "ok\n" }
+    return router
+}
+
+/// Builds the HTTP application of a server.
+public func buildApplication(
+    _ configuration: ReelConfiguration, _ dependencies: ReelDependencies, logger: Logger,
+    onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
+) -> some ApplicationProtocol {
+    Application(
+        router: buildRouter(configuration, dependencies),
+        configuration: .init(address: .hostname(configuration.bindHost, port: configuration.httpPort), serverName: "Reel"),
+        onServerRunning: onServerRunning,
+        logger: logger
+    )
+}

@@ -1,0 +1,41 @@
+import Foundation
+import Hummingbird
+import Logging
+import ServiceLifecycle
+import Store
+
+/// `reel serve`: opens the data folder, then runs every service until SIGINT or SIGTERM.
+public enum ReelServer {
+    /// Opens the data folder (creating it, its store and its credentials as needed).
+    /// - Parameter announce: called with the credentials when they were generated now.
+    public static func openDataDirectory(
+        _ configuration: ReelConfiguration, logger: Logger, announce: (Credentials) -> Void
+    ) throws -> ReelDependencies {
+        try FileManager.default.createDirectory(
+            atPath: configuration.dataDirectory, withIntermediateDirectories: true,
+            attributes: [.posixPermissions: 0o700]
+        )
+        let (credentials, created) = try Credentials.loadOrCreate(dataDirectory: configuration.dataDirectory)
+        if created && configuration.secretId == nil { announce(credentials) }
+        let store = try SQLiteRecordingStore(
+            path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("reel.sqlite").path,
+            logger: logger
+        )
+        return ReelDependencies(store: store, credentials: credentials)
+    }
+
+    /// Runs the server until a shutdown signal; shutdown is graceful.
+    /// - Parameter onHTTPRunning: called with the HTTP port once the server listens.
+    public static func run(
+        _ configuration: ReelConfiguration, dependencies: ReelDependencies, logger: Logger,
+        onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
+    ) async throws {
+        let app = buildApplication(configuration, dependencies, logger: logger) { channel in
+            await onHTTPRunning(channel.localAddress?.port ?? configuration.httpPort)
+        }
+        let group = ServiceGroup(
+            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        )
+        try await group.run()
+    }
+}
