@@ -27,10 +27,22 @@ let package = Package(
         .target(name: "AMF", dependencies: [.product(name: "NIOCore", package: "swift-nio")]),
         .target(
             name: "RTMPCore",
-            dependencies: ["AMF", .product(name: "NIOCore", package: "swift-nio")]
+            dependencies: [
+                "AMF", .product(name: "NIOCore", package: "swift-nio"), .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .target(name: "FLV", dependencies: ["AMF", .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "LVB", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(
+            name: "RTMPServer",
+            dependencies: [
+                "RTMPCore", "FLV", "AMF", "LVB", "Store",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
 
         // MARK: Services
         .target(
@@ -52,7 +64,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "API", "Store", "LVB",
+                "API", "Store", "LVB", "RTMPServer",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -75,6 +87,15 @@ let package = Package(
         ),
         .testTarget(name: "FLVTests", dependencies: ["FLV", "AMF"]),
         .testTarget(name: "LVBTests", dependencies: ["LVB"]),
+        .testTarget(
+            name: "RTMPServerTests",
+            dependencies: [
+                "RTMPServer", "RTMPCore", "FLV", "AMF", "Store", "LVB",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(
             name: "APITests",

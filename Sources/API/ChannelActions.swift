@@ -1,13 +1,6 @@
 import LVB
 import Store
 
-/// Lets the channel actions reach live publishers: StopLVBChannel and DeleteLVBChannel end a
-/// live push (implemented by the RTMP channel hub).
-public protocol LivePublisherControl: Sendable {
-    /// Disconnects any publisher pushing to these streams.
-    func disconnectPublishers(streamIds: [String]) async
-}
-
 /// The channel actions of spec §7: CreateLVBChannel, DescribeLVBChannelList, DescribeLVBChannel,
 /// ModifyLVBChannel, StartLVBChannel, StopLVBChannel, DeleteLVBChannel, DescribeLVBOnlineUsers.
 public struct ChannelActions: Sendable {

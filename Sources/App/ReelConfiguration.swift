@@ -34,6 +34,12 @@ public struct ReelConfiguration: Sendable {
     public var maxRequestBytes: Int = 64 * 1024
     /// Most nonces remembered by the replay guard. Default 500,000.
     public var maxRememberedNonces: Int = 500_000
+    /// Most RTMP connections at once. Default 1,024.
+    public var rtmpMaxConnections: Int = 1024
+    /// Seconds allowed for an RTMP handshake. Default 10.
+    public var rtmpHandshakeTimeout: Int = 10
+    /// Seconds without a complete RTMP message before the connection closes. Default 20.
+    public var rtmpIdleTimeout: Int = 20
     /// Log level. Default `info`.
     public var logLevel: Logger.Level = .info
 
@@ -65,6 +71,9 @@ public struct ReelConfiguration: Sendable {
         Setting(name: "max-parameters", help: "most parameters per API request (default 512)"),
         Setting(name: "max-request-bytes", help: "largest API query or body in bytes (default 65536)"),
         Setting(name: "max-remembered-nonces", help: "most nonces the replay guard remembers (default 500000)"),
+        Setting(name: "rtmp-max-connections", help: "most RTMP connections at once (default 1024)"),
+        Setting(name: "rtmp-handshake-timeout", help: "seconds allowed for an RTMP handshake (default 10)"),
+        Setting(name: "rtmp-idle-timeout", help: "seconds without a complete RTMP message before closing (default 20)"),
         Setting(name: "log-level", help: "trace, debug, info, notice, warning, error or critical (default info)"),
     ]
 
@@ -135,6 +144,9 @@ public struct ReelConfiguration: Sendable {
         case "max-parameters": maxParameters = try integer(16...100_000)
         case "max-request-bytes": maxRequestBytes = try integer(1024...(16 << 20))
         case "max-remembered-nonces": maxRememberedNonces = try integer(1000...100_000_000)
+        case "rtmp-max-connections": rtmpMaxConnections = try integer(1...1_000_000)
+        case "rtmp-handshake-timeout": rtmpHandshakeTimeout = try integer(1...3600)
+        case "rtmp-idle-timeout": rtmpIdleTimeout = try integer(1...3600)
         case "log-level":
             guard let level = Logger.Level(rawValue: value) else {
                 throw InvalidSetting(name: name, value: value, reason: "expected trace, debug, info, notice, warning, error or critical")

@@ -1,6 +1,7 @@
 import Foundation
 import Hummingbird
 import Logging
+import RTMPServer
 import ServiceLifecycle
 import Store
 
@@ -24,18 +25,36 @@ public enum ReelServer {
         return ReelDependencies(store: store, credentials: credentials)
     }
 
-    /// Runs the server until a shutdown signal; shutdown is graceful.
+    /// Runs the server until a shutdown signal; shutdown is graceful and in reverse order of
+    /// start, so RTMP ingest stops before the HTTP API.
     /// - Parameter onHTTPRunning: called with the HTTP port once the server listens.
     public static func run(
         _ configuration: ReelConfiguration, dependencies: ReelDependencies, logger: Logger,
         onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        let hub = ChannelHub(
+            store: dependencies.store, pushKey: dependencies.credentials.pushKey, now: dependencies.now, logger: logger
+        )
+        try await hub.recoverStatusAfterRestart()
+        var dependencies = dependencies
+        dependencies.publishers = hub
         let app = buildApplication(configuration, dependencies, logger: logger) { channel in
             await onHTTPRunning(channel.localAddress?.port ?? configuration.httpPort)
         }
+        let ingest = RTMPIngestServer(configuration: rtmpConfiguration(configuration), hub: hub, logger: logger)
         let group = ServiceGroup(
-            configuration: .init(services: [app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(services: [app, ingest], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// The RTMP server's settings from the configuration.
+    public static func rtmpConfiguration(_ configuration: ReelConfiguration) -> RTMPServerConfiguration {
+        RTMPServerConfiguration(
+            host: configuration.bindHost, port: configuration.rtmpPort,
+            maxConnections: configuration.rtmpMaxConnections,
+            handshakeTimeout: .seconds(Int64(configuration.rtmpHandshakeTimeout)),
+            idleTimeout: .seconds(Int64(configuration.rtmpIdleTimeout))
+        )
     }
 }

@@ -28,6 +28,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("max-parameters"), help: "Most parameters per API request.") var maxParameters: String?
     @Option(name: .customLong("max-request-bytes"), help: "Largest API query or body.") var maxRequestBytes: String?
     @Option(name: .customLong("max-remembered-nonces"), help: "Replay guard memory, in nonces.") var maxRememberedNonces: String?
+    @Option(name: .customLong("rtmp-max-connections"), help: "Most RTMP connections at once.") var rtmpMaxConnections: String?
+    @Option(name: .customLong("rtmp-handshake-timeout"), help: "Seconds allowed for an RTMP handshake.") var rtmpHandshakeTimeout: String?
+    @Option(name: .customLong("rtmp-idle-timeout"), help: "Seconds without an RTMP message before closing.") var rtmpIdleTimeout: String?
     @Option(name: .customLong("log-level"), help: "Log level (default info).") var logLevel: String?
 
     func run() async throws {
@@ -36,7 +39,8 @@ struct Serve: AsyncParsableCommand {
             "secret-key": secretKey, "api-timezone": apiTimezone, "public-host": publicHost, "bind": bind,
             "biz-id": bizId, "push-auth-lifetime": pushAuthLifetime, "canonical-host": canonicalHost,
             "max-parameters": maxParameters, "max-request-bytes": maxRequestBytes,
-            "max-remembered-nonces": maxRememberedNonces, "log-level": logLevel,
+            "max-remembered-nonces": maxRememberedNonces, "rtmp-max-connections": rtmpMaxConnections,
+            "rtmp-handshake-timeout": rtmpHandshakeTimeout, "rtmp-idle-timeout": rtmpIdleTimeout, "log-level": logLevel,
         ]
         let environment = ProcessInfo.processInfo.environment
         let configPath = config ?? environment["REEL_CONFIG"]

@@ -177,6 +177,18 @@ public struct LVBParameters: Sendable, Hashable {
 }
 
 extension LVBParameters {
+    /// The values of a URL query leniently decoded, for reading a few known names (such as
+    /// the push-auth `txSecret` and `txTime`): malformed parts are skipped, a repeated name
+    /// keeps its first value.
+    public static func queryValues(_ query: String) -> [String: String] {
+        var values: [String: String] = [:]
+        for part in query.utf8.split(separator: UInt8(ascii: "&")) {
+            guard let single = try? LVBParameters(formEncoded: part), let pair = single.pairs.first else { continue }
+            if values[pair.name] == nil { values[pair.name] = pair.value }
+        }
+        return values
+    }
+
     /// Encodes pairs as a form body or query string, escaping everything outside the
     /// unreserved set (RFC 3986 §2.3), spaces as `%20`.
     public static func formEncode(_ pairs: [Pair]) -> String {

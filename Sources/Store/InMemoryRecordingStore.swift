@@ -38,6 +38,12 @@ public actor InMemoryRecordingStore: RecordingStore {
         for id in ids { channelsById[id]?.status = status }
     }
 
+    public func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) -> Bool {
+        guard channelsById[id]?.status == expected else { return false }
+        channelsById[id]?.status = new
+        return true
+    }
+
     public func deleteChannels(ids: [String]) throws {
         try requireAll(ids)
         for id in ids { channelsById[id] = nil }

@@ -1,3 +1,10 @@
+/// Lets the channel actions reach live publishers: StopLVBChannel and DeleteLVBChannel end a
+/// live push (implemented by the RTMP channel hub).
+public protocol LivePublisherControl: Sendable {
+    /// Disconnects any publisher pushing to these streams.
+    func disconnectPublishers(streamIds: [String]) async
+}
+
 /// Where everything that must survive a restart lives: channels now, and recording tasks,
 /// fragments and the event outbox as they are added.
 ///
@@ -21,6 +28,11 @@ public protocol RecordingStore: Sendable {
     /// Sets the status of every channel in `ids`, or of none.
     /// - Throws: ``StoreError`` `.notFound` naming the missing ids.
     func setChannelStatus(_ status: ChannelStatus, ids: [String]) async throws
+
+    /// Sets one channel's status to `new` if it is `expected` now (a compare-and-set, so a
+    /// publisher ending cannot overwrite a concurrent StopLVBChannel).
+    /// - Returns: whether the status changed; `false` when it differed or the channel is gone.
+    func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) async throws -> Bool
 
     /// Deletes every channel in `ids`, or none.
     /// - Throws: ``StoreError`` `.notFound` naming the missing ids.

@@ -89,6 +89,13 @@ public final class SQLiteRecordingStore: RecordingStore {
         }
     }
 
+    public func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) async throws -> Bool {
+        try await pool.write { db in
+            try ChannelRow.filter(key: id).filter(Column("status") == expected.rawValue)
+                .updateAll(db, Column("status").set(to: new.rawValue)) == 1
+        }
+    }
+
     public func deleteChannels(ids: [String]) async throws {
         try await pool.write { db in
             try Self.requireAll(ids, db)

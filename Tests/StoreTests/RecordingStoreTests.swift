@@ -105,6 +105,20 @@ import Testing
         await #expect(throws: StoreError(.notFound, ids: [Self.channel(2).id])) { try await store.updateChannel(Self.channel(2)) }
     }
 
+    @Test(arguments: Kind.allCases)
+    func statusCompareAndSet(kind: Kind) async throws {
+        let (store, _) = try Self.makeStore(kind)
+        let id = Self.channel(1).id
+        try await store.insertChannel(Self.channel(1))
+        #expect(try await store.updateChannelStatus(id: id, from: .noInput, to: .live))
+        #expect(try await store.updateChannelStatus(id: id, from: .noInput, to: .abnormal) == false)
+        #expect(try await store.channel(id: id)?.status == .live)
+        try await store.setChannelStatus(.closed, ids: [id])
+        #expect(try await store.updateChannelStatus(id: id, from: .live, to: .noInput) == false)
+        #expect(try await store.channel(id: id)?.status == .closed)
+        #expect(try await store.updateChannelStatus(id: "404", from: .live, to: .noInput) == false)
+    }
+
     @Test func sqliteSurvivesReopeningAndUsesWAL() async throws {
         let (store, path) = try Self.makeStore(.sqlite)
         let channel = Self.channel(7, status: .closed)
