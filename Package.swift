@@ -54,6 +54,16 @@ let package = Package(
             ]
         ),
         .target(
+            name: "Recorder",
+            dependencies: [
+                "FLV", "Store", "RTMPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
             name: "API",
             dependencies: [
                 "LVB", "Store",
@@ -64,7 +74,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "API", "Store", "LVB", "RTMPServer",
+                "API", "Store", "LVB", "RTMPServer", "Recorder",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -83,7 +93,10 @@ let package = Package(
         .testTarget(name: "AMFTests", dependencies: ["AMF"]),
         .testTarget(
             name: "RTMPCoreTests",
-            dependencies: ["RTMPCore", "AMF", .product(name: "NIOTestUtils", package: "swift-nio")]
+            dependencies: [
+                "RTMPCore", "AMF", .product(name: "NIOTestUtils", package: "swift-nio"),
+                .product(name: "Crypto", package: "swift-crypto"),
+            ]
         ),
         .testTarget(name: "FLVTests", dependencies: ["FLV", "AMF"]),
         .testTarget(name: "LVBTests", dependencies: ["LVB"]),
@@ -98,6 +111,15 @@ let package = Package(
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(
+            name: "RecorderTests",
+            dependencies: [
+                "Recorder", "FLV", "AMF", "Store", "RTMPServer",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            ]
+        ),
+        .testTarget(
             name: "APITests",
             dependencies: [
                 "API", "App", "Store", "LVB",
@@ -107,7 +129,8 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "App", "LVB",
+                "App", "LVB", "FLV",
+                .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

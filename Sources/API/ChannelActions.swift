@@ -8,8 +8,10 @@ public struct ChannelActions: Sendable {
     public struct Settings: Sendable {
         /// The host put into returned addresses; `nil` uses the host the client called.
         public var publicHost: String?
-        public var rtmpPort: Int
-        public var httpPort: Int
+        /// Where the servers listen (read for every answer, so a port picked at bind time shows).
+        public var ports: ListeningPorts
+        public var rtmpPort: Int { ports.rtmp }
+        public var httpPort: Int { ports.http }
         /// The number before `_` in stream ids (`<bizId>_<32 hex>`).
         public var bizId: String
         /// The key of the push auth query (spec §8).
@@ -20,12 +22,11 @@ public struct ChannelActions: Sendable {
         public var timeZone: LVBTimeZone
 
         public init(
-            publicHost: String? = nil, rtmpPort: Int = 1935, httpPort: Int = 8080, bizId: String = "1000",
+            publicHost: String? = nil, ports: ListeningPorts = ListeningPorts(http: 8080, rtmp: 1935), bizId: String = "1000",
             pushKey: String, pushAuthLifetime: Int64 = 365 * 86_400, timeZone: LVBTimeZone = .chinaStandardTime
         ) {
             self.publicHost = publicHost
-            self.rtmpPort = rtmpPort
-            self.httpPort = httpPort
+            self.ports = ports
             self.bizId = bizId
             self.pushKey = pushKey
             self.pushAuthLifetime = pushAuthLifetime

@@ -13,16 +13,20 @@ public struct ReelDependencies: Sendable {
     /// The server's clock, Unix seconds.
     public var now: @Sendable () -> Int64
     public var publishers: (any LivePublisherControl)?
+    /// The ports put into returned addresses; updated when the servers bind.
+    public var ports: ListeningPorts
 
     public init(
         store: any RecordingStore, credentials: Credentials,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
-        publishers: (any LivePublisherControl)? = nil
+        publishers: (any LivePublisherControl)? = nil,
+        ports: ListeningPorts = ListeningPorts(http: 8080, rtmp: 1935)
     ) {
         self.store = store
         self.credentials = credentials
         self.now = now
         self.publishers = publishers
+        self.ports = ports
     }
 }
 
@@ -38,11 +42,18 @@ public func buildRouter(_ configuration: ReelConfiguration, _ dependencies: Reel
     let channels = ChannelActions(
         store: dependencies.store,
         settings: .init(
-            publicHost: configuration.publicHost, rtmpPort: configuration.rtmpPort, httpPort: configuration.httpPort,
+            publicHost: configuration.publicHost, ports: dependencies.ports,
             bizId: configuration.bizId, pushKey: dependencies.credentials.pushKey,
             pushAuthLifetime: configuration.pushAuthLifetime, timeZone: configuration.apiTimeZone
         ),
         publishers: dependencies.publishers
+    )
+    let records = RecordActions(
+        store: dependencies.store,
+        settings: .init(
+            timeZone: configuration.apiTimeZone, publicHost: configuration.publicHost, ports: dependencies.ports,
+            vodBaseURL: configuration.vodBaseURL
+        )
     )
     let endpoint = LVBEndpoint(
         configuration: .init(
@@ -52,7 +63,7 @@ public func buildRouter(_ configuration: ReelConfiguration, _ dependencies: Reel
             keys: [keys.secretId: keys.secretKey], canonicalHosts: [configuration.canonicalHost],
             replayGuard: LVBReplayGuard(configuration: .init(maxRememberedNonces: configuration.maxRememberedNonces))
         ),
-        handlers: channels.handlers,
+        handlers: channels.handlers.merging(records.handlers) { first, _ in first },
         now: dependencies.now
     )
     let router = Router()

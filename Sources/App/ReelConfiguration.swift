@@ -40,6 +40,10 @@ public struct ReelConfiguration: Sendable {
     public var rtmpHandshakeTimeout: Int = 10
     /// Seconds without a complete RTMP message before the connection closes. Default 20.
     public var rtmpIdleTimeout: Int = 20
+    /// Most media time in one recorded fragment, seconds. Default 1800 (DESIGN.md §2).
+    public var maxFragmentDuration: Int = 1800
+    /// Prefix of returned play URLs (`<prefix>/<vid>.f0.flv`); default `http://<public host>:<http port>`.
+    public var vodBaseURL: String?
     /// Log level. Default `info`.
     public var logLevel: Logger.Level = .info
 
@@ -74,6 +78,8 @@ public struct ReelConfiguration: Sendable {
         Setting(name: "rtmp-max-connections", help: "most RTMP connections at once (default 1024)"),
         Setting(name: "rtmp-handshake-timeout", help: "seconds allowed for an RTMP handshake (default 10)"),
         Setting(name: "rtmp-idle-timeout", help: "seconds without a complete RTMP message before closing (default 20)"),
+        Setting(name: "max-fragment-duration", help: "most seconds of media in one recorded fragment (default 1800)"),
+        Setting(name: "vod-base-url", help: "prefix of returned play URLs (default http://<public host>:<http port>)"),
         Setting(name: "log-level", help: "trace, debug, info, notice, warning, error or critical (default info)"),
     ]
 
@@ -147,6 +153,12 @@ public struct ReelConfiguration: Sendable {
         case "rtmp-max-connections": rtmpMaxConnections = try integer(1...1_000_000)
         case "rtmp-handshake-timeout": rtmpHandshakeTimeout = try integer(1...3600)
         case "rtmp-idle-timeout": rtmpIdleTimeout = try integer(1...3600)
+        case "max-fragment-duration": maxFragmentDuration = try integer(1...86_400)
+        case "vod-base-url":
+            guard value.isEmpty || value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                throw InvalidSetting(name: name, value: value, reason: "expected an http:// or https:// URL")
+            }
+            vodBaseURL = value.isEmpty ? nil : value
         case "log-level":
             guard let level = Logger.Level(rawValue: value) else {
                 throw InvalidSetting(name: name, value: value, reason: "expected trace, debug, info, notice, warning, error or critical")

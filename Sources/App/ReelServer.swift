@@ -1,7 +1,9 @@
 import Foundation
 import Hummingbird
+import API
 import Logging
 import RTMPServer
+import Recorder
 import ServiceLifecycle
 import Store
 
@@ -22,11 +24,15 @@ public enum ReelServer {
             path: URL(fileURLWithPath: configuration.dataDirectory).appendingPathComponent("reel.sqlite").path,
             logger: logger
         )
-        return ReelDependencies(store: store, credentials: credentials)
+        return ReelDependencies(
+            store: store, credentials: credentials,
+            ports: ListeningPorts(http: configuration.httpPort, rtmp: configuration.rtmpPort)
+        )
     }
 
-    /// Runs the server until a shutdown signal; shutdown is graceful and in reverse order of
-    /// start, so RTMP ingest stops before the HTTP API.
+    /// Runs the server until a shutdown signal. Services start in the order recorder, HTTP,
+    /// RTMP ingest, scheduler (after fragment recovery); shutdown is graceful and in reverse
+    /// order, so ingest stops before the recorder completes the open fragments.
     /// - Parameter onHTTPRunning: called with the HTTP port once the server listens.
     public static func run(
         _ configuration: ReelConfiguration, dependencies: ReelDependencies, logger: Logger,
@@ -38,12 +44,31 @@ public enum ReelServer {
         try await hub.recoverStatusAfterRestart()
         var dependencies = dependencies
         dependencies.publishers = hub
+        let ports = dependencies.ports
         let app = buildApplication(configuration, dependencies, logger: logger) { channel in
-            await onHTTPRunning(channel.localAddress?.port ?? configuration.httpPort)
+            let port = channel.localAddress?.port ?? configuration.httpPort
+            ports.http = port
+            await onHTTPRunning(port)
         }
-        let ingest = RTMPIngestServer(configuration: rtmpConfiguration(configuration), hub: hub, logger: logger)
+        let recorder = Recorder(
+            configuration: .init(
+                dataDirectory: configuration.dataDirectory, bizId: configuration.bizId,
+                maximumFragmentDuration: .seconds(configuration.maxFragmentDuration)
+            ),
+            store: dependencies.store, source: hub, logger: logger
+        )
+        // Unfinished fragments of a crashed run are finished before any push is accepted.
+        try await recorder.recoverUnfinishedFragments()
+        let ingest = RTMPIngestServer(configuration: rtmpConfiguration(configuration), hub: hub, logger: logger) { port in
+            ports.rtmp = port
+        }
+        let scheduler = RecordScheduler(store: dependencies.store, recorder: recorder, now: dependencies.now, logger: logger)
+        // Shutdown runs in reverse: the scheduler stops, ingest ends publishes (closing their
+        // fragments), then the recorder completes what is still open.
         let group = ServiceGroup(
-            configuration: .init(services: [app, ingest], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+            configuration: .init(
+                services: [recorder, app, ingest, scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
+            )
         )
         try await group.run()
     }

@@ -31,6 +31,8 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("rtmp-max-connections"), help: "Most RTMP connections at once.") var rtmpMaxConnections: String?
     @Option(name: .customLong("rtmp-handshake-timeout"), help: "Seconds allowed for an RTMP handshake.") var rtmpHandshakeTimeout: String?
     @Option(name: .customLong("rtmp-idle-timeout"), help: "Seconds without an RTMP message before closing.") var rtmpIdleTimeout: String?
+    @Option(name: .customLong("max-fragment-duration"), help: "Most seconds of media per recorded fragment (default 1800).") var maxFragmentDuration: String?
+    @Option(name: .customLong("vod-base-url"), help: "Prefix of returned play URLs.") var vodBaseURL: String?
     @Option(name: .customLong("log-level"), help: "Log level (default info).") var logLevel: String?
 
     func run() async throws {
@@ -40,7 +42,8 @@ struct Serve: AsyncParsableCommand {
             "biz-id": bizId, "push-auth-lifetime": pushAuthLifetime, "canonical-host": canonicalHost,
             "max-parameters": maxParameters, "max-request-bytes": maxRequestBytes,
             "max-remembered-nonces": maxRememberedNonces, "rtmp-max-connections": rtmpMaxConnections,
-            "rtmp-handshake-timeout": rtmpHandshakeTimeout, "rtmp-idle-timeout": rtmpIdleTimeout, "log-level": logLevel,
+            "rtmp-handshake-timeout": rtmpHandshakeTimeout, "rtmp-idle-timeout": rtmpIdleTimeout, "max-fragment-duration": maxFragmentDuration,
+            "vod-base-url": vodBaseURL, "log-level": logLevel,
         ]
         let environment = ProcessInfo.processInfo.environment
         let configPath = config ?? environment["REEL_CONFIG"]

@@ -8,7 +8,8 @@ public struct LVBAuthenticator: Sendable {
     public var canonicalHosts: [String]
     public let replayGuard: LVBReplayGuard
 
-    public init(keys: [String: String], canonicalHosts: [String] = ["live.api.qcloud.com"], replayGuard: LVBReplayGuard) {
+    public init(keys: [String: String], canonicalHosts: [String] = ["live.api.qcloud.com"], replayGuard: LVBReplayGuard)
+    {
         self.keys = keys
         self.canonicalHosts = canonicalHosts
         self.replayGuard = replayGuard
@@ -23,7 +24,10 @@ public struct LVBAuthenticator: Sendable {
     /// - Throws: ``LVBError``: 4100 for a missing or wrong signature or SecretId, 4000 for a
     ///   missing or malformed common parameter, 4500 for a replay.
     public func authenticate(
-        _ parameters: LVBParameters, method: String, hostHeader: String?, now: Int64
+        _ parameters: LVBParameters,
+        method: String,
+        hostHeader: String?,
+        now: Int64
     ) throws(LVBError) -> String {
         guard parameters["Signature"]?.isEmpty == false else {
             throw LVBError(.authFailure, nil, "authentication failed: the Signature parameter is missing")

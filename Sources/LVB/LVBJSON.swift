@@ -101,11 +101,15 @@ extension LVBJSON {
             }
         case .string(let s): Self.writeString(s, to: &out, asciiOnly: indent == nil)
         case .array(let elements):
-            writeContainer(open: "[", close: "]", count: elements.count, to: &out, indent: indent, level: level) { i, out in
+            writeContainer(open: "[", close: "]", count: elements.count, to: &out, indent: indent, level: level) {
+                i,
+                out in
                 elements[i].write(to: &out, indent: indent, level: level + 1)
             }
         case .object(let members):
-            writeContainer(open: "{", close: "}", count: members.count, to: &out, indent: indent, level: level) { i, out in
+            writeContainer(open: "{", close: "}", count: members.count, to: &out, indent: indent, level: level) {
+                i,
+                out in
                 Self.writeString(members[i].0, to: &out, asciiOnly: indent == nil)
                 out += indent == nil ? ":" : ": "
                 members[i].1.write(to: &out, indent: indent, level: level + 1)
@@ -114,7 +118,12 @@ extension LVBJSON {
     }
 
     private func writeContainer(
-        open: Character, close: Character, count: Int, to out: inout String, indent: String?, level: Int,
+        open: Character,
+        close: Character,
+        count: Int,
+        to out: inout String,
+        indent: String?,
+        level: Int,
         element: (Int, inout String) -> Void
     ) {
         out.append(open)
@@ -245,7 +254,10 @@ extension LVBJSON {
             return value
         }
 
-        mutating func parseSequence(close: UInt8, element: (inout Parser) throws(DecodingError) -> Void) throws(DecodingError) {
+        mutating func parseSequence(
+            close: UInt8,
+            element: (inout Parser) throws(DecodingError) -> Void
+        ) throws(DecodingError) {
             skipWhitespace()
             if index < bytes.count, bytes[index] == close {
                 index += 1

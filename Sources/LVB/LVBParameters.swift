@@ -60,12 +60,18 @@ public struct LVBParameters: Sendable, Hashable {
             }
             let equals = segment.firstIndex(of: UInt8(ascii: "="))
             let name = try Self.decodeComponent(segment[..<(equals ?? segment.endIndex)])
-            let value = try equals.map { i throws(LVBError) in try Self.decodeComponent(segment[segment.index(after: i)...]) } ?? ""
+            let value =
+                try equals.map { i throws(LVBError) in try Self.decodeComponent(segment[segment.index(after: i)...]) }
+                ?? ""
             guard !name.isEmpty else {
                 throw LVBError(.invalidParameter, .badInput, "a parameter has an empty name")
             }
             guard name.utf8.count <= limits.maxNameBytes else {
-                throw LVBError(.invalidParameter, .badInput, "a parameter name is longer than \(limits.maxNameBytes) bytes")
+                throw LVBError(
+                    .invalidParameter,
+                    .badInput,
+                    "a parameter name is longer than \(limits.maxNameBytes) bytes"
+                )
             }
             try append(Pair(name: name, value: value))
         }
@@ -158,7 +164,8 @@ public struct LVBParameters: Sendable, Hashable {
     private func indexed(_ name: String) -> [(index: String, field: String?, value: String)] {
         let prefix = name + "."
         let entries: [(index: String, field: String?, value: String, position: Int)] = pairs.enumerated().compactMap {
-            position, pair in
+            position,
+            pair in
             guard pair.name.hasPrefix(prefix) else { return nil }
             let rest = pair.name.dropFirst(prefix.count)
             let parts = rest.split(separator: ".", maxSplits: 1, omittingEmptySubsequences: false)

@@ -33,7 +33,11 @@ public enum LVBPushAuth {
     ///   - now: the server's clock, Unix seconds.
     /// - Throws: the ``Failure``.
     public static func verify(
-        key: String, streamId: String, txSecret: String?, txTime: String?, now: Int64
+        key: String,
+        streamId: String,
+        txSecret: String?,
+        txTime: String?,
+        now: Int64
     ) throws(Failure) {
         guard let txSecret, let txTime else { throw .missing }
         guard let expiry = UInt64(txTime, radix: 16), txTime.count <= 16 else { throw .malformed }

@@ -60,7 +60,11 @@ public final class LVBReplayGuard: Sendable {
                 return Self.replayError(now: now)
             }
             guard state.forgetAt.count < configuration.maxRememberedNonces else {
-                return LVBError(.requestLimitExceeded, nil, "too many requests inside the replay window; try again later")
+                return LVBError(
+                    .requestLimitExceeded,
+                    nil,
+                    "too many requests inside the replay window; try again later"
+                )
             }
             // A later request with this nonce could pass the timestamp check until both the
             // request's own timestamp and the present are out of the window.
@@ -72,7 +76,8 @@ public final class LVBReplayGuard: Sendable {
 
     private static func replayError(now: Int64) -> LVBError {
         LVBError(
-            .replay, nil,
+            .replay,
+            nil,
             "request rejected as a replay: a Nonce may not repeat, and Timestamp may differ from the server's by at most 2 hours; server Timestamp = \(now)"
         )
     }

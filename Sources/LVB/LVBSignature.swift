@@ -100,7 +100,11 @@ public enum LVBSignature {
         secretKey: String,
         signatureMethod: LVBSignatureMethod
     ) -> String {
-        signature(of: stringToSign(method: method, host: host, pairs: pairs), secretKey: secretKey, method: signatureMethod)
+        signature(
+            of: stringToSign(method: method, host: host, pairs: pairs),
+            secretKey: secretKey,
+            method: signatureMethod
+        )
     }
 
     /// Whether `parameters` carry a valid `Signature` under `secretKey` for any signing host in
@@ -125,8 +129,11 @@ public enum LVBSignature {
                 for excluding in hasAtValues ? [false, true] : [false] {
                     candidates.insert(
                         stringToSign(
-                            method: method, host: host, pairs: parameters.pairs,
-                            canonicalization: canonicalization, excludingAtValues: excluding
+                            method: method,
+                            host: host,
+                            pairs: parameters.pairs,
+                            canonicalization: canonicalization,
+                            excludingAtValues: excluding
                         )
                     )
                 }

@@ -179,7 +179,7 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
 
         let message: RTMPMessage?
         if (received ?? 0) + chunkLength == stream.messageLength {
-            var payload: ByteBuffer
+            let payload: ByteBuffer
             if var partial = partialPayloads.removeValue(forKey: chunkStreamID) {
                 partial.writeImmutableBuffer(data)
                 payload = partial

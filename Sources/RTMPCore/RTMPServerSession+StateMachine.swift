@@ -33,7 +33,7 @@ extension RTMPServerSession {
         }
         let body: RTMPMessageBody
         do {
-            body = try RTMPMessageBody(decoding: message, limits: configuration.amfLimits)
+            body = try RTMPMessageBody(decoding: message, limits: configuration.limits.amf)
         } catch {
             return close(error: error)
         }

@@ -31,21 +31,22 @@ public struct RTMPServerSession: Sendable {
         /// The chunk size announced after `connect` for messages this server sends (§5.4.1).
         /// Default 4096.
         public var chunkSize: UInt32
-        /// Limits for AMF in commands and data. Default ``AMFDecodingLimits/default``.
-        public var amfLimits: AMFDecodingLimits
+        /// The connection's limits; the session applies ``RTMPLimits/amf`` to commands and
+        /// data (give the same value to the ``RTMPChunkDecoder``). Default ``RTMPLimits/default``.
+        public var limits: RTMPLimits
 
         /// Creates a configuration; every parameter defaults to the documented value.
         public init(
             windowAcknowledgementSize: UInt32 = 2_500_000,
             peerBandwidth: UInt32 = 2_500_000,
             chunkSize: UInt32 = 4096,
-            amfLimits: AMFDecodingLimits = .default
+            limits: RTMPLimits = .default
         ) {
             precondition((1...0x7FFF_FFFF).contains(chunkSize), "chunk size \(chunkSize) is out of range")
             self.windowAcknowledgementSize = windowAcknowledgementSize
             self.peerBandwidth = peerBandwidth
             self.chunkSize = chunkSize
-            self.amfLimits = amfLimits
+            self.limits = limits
         }
     }
 

@@ -53,7 +53,12 @@ public final class ChannelHub: LivePublisherControl, Sendable {
             page += 1
         }
         for id in stale { _ = try await store.updateChannelStatus(id: id, from: .live, to: .abnormal) }
-        if !stale.isEmpty { logger.notice("channels left live by the previous run marked abnormal", metadata: ["count": "\(stale.count)"]) }
+        if !stale.isEmpty {
+            logger.notice(
+                "channels left live by the previous run marked abnormal",
+                metadata: ["count": "\(stale.count)"]
+            )
+        }
     }
 
     /// Decides a publish request.
@@ -62,9 +67,15 @@ public final class ChannelHub: LivePublisherControl, Sendable {
     ///   - disconnect: closes the publisher's connection; called by ``disconnectPublishers(streamIds:)``.
     /// - Returns: the live stream to deliver tags to.
     /// - Throws: ``Refusal``.
-    public func authorize(_ request: RTMPPublishRequest, disconnect: @escaping @Sendable () -> Void) async throws(Refusal) -> LiveStream {
+    public func authorize(
+        _ request: RTMPPublishRequest,
+        disconnect: @escaping @Sendable () -> Void
+    ) async throws(Refusal) -> LiveStream {
         guard request.app == Self.application else {
-            throw Refusal(code: .publishBadName, description: "unknown application '\(request.app)': publish to /\(Self.application)/<streamId>")
+            throw Refusal(
+                code: .publishBadName,
+                description: "unknown application '\(request.app)': publish to /\(Self.application)/<streamId>"
+            )
         }
         let channel: LiveChannel?
         do {
@@ -82,7 +93,11 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         let auth = LVBParameters.queryValues(request.query ?? request.appQuery ?? "")
         do throws(LVBPushAuth.Failure) {
             try LVBPushAuth.verify(
-                key: pushKey, streamId: channel.streamId, txSecret: auth["txSecret"], txTime: auth["txTime"], now: now()
+                key: pushKey,
+                streamId: channel.streamId,
+                txSecret: auth["txSecret"],
+                txTime: auth["txTime"],
+                now: now()
             )
         } catch {
             let reason =
@@ -112,11 +127,17 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         let marked = (try? await store.updateChannelStatus(id: channel.id, from: previous, to: .live)) ?? false
         guard marked else {
             state.withLock { _ = $0.live.removeValue(forKey: channel.streamId) }
-            throw Refusal(code: .publishRejected, description: "channel \(channel.id) changed while the publish was authorised")
+            throw Refusal(
+                code: .publishRejected,
+                description: "channel \(channel.id) changed while the publish was authorised"
+            )
         }
         let subscribers = state.withLock { $0.subscribers[channel.streamId].map { Array($0.values) } ?? [] }
         stream.start(subscribers: subscribers)
-        logger.info("publish started", metadata: ["channel.id": "\(channel.id)", "publish.id": "\(stream.info.publishId)"])
+        logger.info(
+            "publish started",
+            metadata: ["channel.id": "\(channel.id)", "publish.id": "\(stream.info.publishId)"]
+        )
         return stream
     }
 
@@ -132,14 +153,19 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         stream.end(reason: reason)
         do {
             _ = try await store.updateChannelStatus(
-                id: stream.info.channelId, from: .live, to: reason.isAbnormal ? .abnormal : .noInput
+                id: stream.info.channelId,
+                from: .live,
+                to: reason.isAbnormal ? .abnormal : .noInput
             )
         } catch {
             logger.error("store failed while ending a publish", metadata: ["error": "\(error)"])
         }
         logger.info(
             "publish ended",
-            metadata: ["channel.id": "\(stream.info.channelId)", "publish.id": "\(stream.info.publishId)", "reason": "\(reason)"]
+            metadata: [
+                "channel.id": "\(stream.info.channelId)", "publish.id": "\(stream.info.publishId)",
+                "reason": "\(reason)",
+            ]
         )
     }
 
@@ -216,7 +242,8 @@ public final class LiveStream: Sendable {
 
     fileprivate func add(_ subscriber: any MediaSubscriber) {
         state.withLock { state in
-            guard !state.ended, state.subscribers.updateValue(subscriber, forKey: ObjectIdentifier(subscriber)) == nil else {
+            guard !state.ended, state.subscribers.updateValue(subscriber, forKey: ObjectIdentifier(subscriber)) == nil
+            else {
                 return
             }
             subscriber.publishStarted(info)

@@ -79,13 +79,19 @@ public struct RTMPIngestServer: Service {
                         let count = open.value.add(1, ordering: .relaxed).newValue
                         guard count <= configuration.maxConnections else {
                             open.value.subtract(1, ordering: .relaxed)
-                            logger.warning("rtmp connection limit reached", metadata: ["rtmp.connections": "\(count - 1)"])
+                            logger.warning(
+                                "rtmp connection limit reached",
+                                metadata: ["rtmp.connections": "\(count - 1)"]
+                            )
                             try? await connection.channel.close()
                             continue
                         }
                         group.addTask {
                             await RTMPConnection(
-                                channel: connection, state: state, hub: hub, configuration: configuration,
+                                channel: connection,
+                                state: state,
+                                hub: hub,
+                                configuration: configuration,
                                 logger: logger
                             ).run()
                             open.value.subtract(1, ordering: .relaxed)
@@ -117,8 +123,11 @@ struct RTMPConnection {
     private static let nextID = Atomic<UInt64>(1)
 
     init(
-        channel: RTMPIngestServer.ConnectionChannel, state: RTMPConnectionState, hub: ChannelHub,
-        configuration: RTMPServerConfiguration, logger: Logger
+        channel: RTMPIngestServer.ConnectionChannel,
+        state: RTMPConnectionState,
+        hub: ChannelHub,
+        configuration: RTMPServerConfiguration,
+        logger: Logger
     ) {
         self.channel = channel
         self.state = state
@@ -130,7 +139,9 @@ struct RTMPConnection {
     }
 
     func run() async {
-        var session = RTMPServerSession(configuration: configuration.session)
+        var sessionConfiguration = configuration.session
+        sessionConfiguration.limits = configuration.limits
+        var session = RTMPServerSession(configuration: sessionConfiguration)
         var stream: LiveStream?
         var logger = self.logger
         do {
@@ -186,7 +197,10 @@ struct RTMPConnection {
                         logger[metadataKey: "channel.id"] = "\(granted.info.channelId)"
                         action = session.publishAccepted()
                     } catch {
-                        logger.info("publish refused", metadata: ["rtmp.status": "\(error.code)", "reason": "\(error.description)"])
+                        logger.info(
+                            "publish refused",
+                            metadata: ["rtmp.status": "\(error.code)", "reason": "\(error.description)"]
+                        )
                         action = session.publishRejected(code: error.code, description: error.description)
                     }
                 case .audio(let timestamp, let payload):

@@ -7,7 +7,8 @@ public struct RTMPServerConfiguration: Sendable {
     public var host: String
     /// Port to listen on; 0 picks a free one. Default 1935.
     public var port: Int
-    /// Limits of the chunk stream and AMF decoding (message length, chunk streams, ...).
+    /// Limits of the chunk stream and AMF decoding (message length, chunk streams, ...);
+    /// these win over `session.limits`.
     public var limits: RTMPLimits
     /// What the session announces (window size, peer bandwidth, outgoing chunk size).
     public var session: RTMPServerSession.Configuration

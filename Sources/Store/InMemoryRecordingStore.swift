@@ -1,6 +1,9 @@
 /// A ``RecordingStore`` that keeps everything in memory, for tests.
 public actor InMemoryRecordingStore: RecordingStore {
     private var channelsById: [String: LiveChannel] = [:]
+    private var tasksById: [Int64: RecordTask] = [:]
+    private var lastTaskId: Int64 = 0
+    private var fragmentsByVid: [String: RecordFragment] = [:]
 
     public init() {}
 
@@ -48,6 +51,57 @@ public actor InMemoryRecordingStore: RecordingStore {
         try requireAll(ids)
         for id in ids { channelsById[id] = nil }
     }
+
+    public func insertTask(_ task: RecordTask) -> RecordTask {
+        lastTaskId += 1
+        var task = task
+        task.id = lastTaskId
+        tasksById[task.id] = task
+        return task
+    }
+
+    public func task(id: Int64) -> RecordTask? { tasksById[id] }
+
+    public func tasks(channelId: String, pageNo: Int, pageSize: Int) -> RecordTaskPage {
+        let matching = tasksById.values.filter { $0.channelId == channelId }.sorted { $0.id < $1.id }
+        let start = max(0, (pageNo - 1) * pageSize)
+        let page = start < matching.count ? Array(matching[start..<min(matching.count, start + pageSize)]) : []
+        return RecordTaskPage(
+            totalCount: matching.count,
+            tasks: page.map { task in
+                RecordTaskSummary(task: task, fragmentCount: fragmentsByVid.values.count { $0.taskId == task.id })
+            }
+        )
+    }
+
+    public func tasks(statuses: Set<RecordTaskStatus>) -> [RecordTask] {
+        tasksById.values.filter { statuses.contains($0.status) }.sorted { $0.id < $1.id }
+    }
+
+    public func updateTaskStatus(id: Int64, from expected: Set<RecordTaskStatus>, to new: RecordTaskStatus) -> Bool {
+        guard let task = tasksById[id], expected.contains(task.status) else { return false }
+        tasksById[id]?.status = new
+        return true
+    }
+
+    public func deleteTask(id: Int64) throws {
+        guard tasksById.removeValue(forKey: id) != nil else { throw StoreError(.notFound, ids: [String(id)]) }
+    }
+
+    public func insertFragment(_ fragment: RecordFragment) throws {
+        guard fragmentsByVid[fragment.vid] == nil, !fragmentsByVid.values.contains(where: { $0.fileId == fragment.fileId })
+        else { throw StoreError(.conflict, ids: [fragment.vid]) }
+        fragmentsByVid[fragment.vid] = fragment
+    }
+
+    public func fragments(_ query: FragmentQuery) -> FragmentPage {
+        let matching = fragmentsByVid.values.filter(query.matches).sorted { ($0.startTime, $0.fileId) < ($1.startTime, $1.fileId) }
+        let start = max(0, (query.pageNo - 1) * query.pageSize)
+        let page = start < matching.count ? Array(matching[start..<min(matching.count, start + query.pageSize)]) : []
+        return FragmentPage(totalCount: matching.count, fragments: page)
+    }
+
+    public func fragment(vid: String) -> RecordFragment? { fragmentsByVid[vid] }
 
     private func requireAll(_ ids: [String]) throws {
         let missing = ids.filter { channelsById[$0] == nil }

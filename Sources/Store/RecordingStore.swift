@@ -37,6 +37,38 @@ public protocol RecordingStore: Sendable {
     /// Deletes every channel in `ids`, or none.
     /// - Throws: ``StoreError`` `.notFound` naming the missing ids.
     func deleteChannels(ids: [String]) async throws
+
+    // MARK: Recording tasks and fragments
+
+    /// Adds a recording task; the store assigns its id (the next integer from 1).
+    /// - Returns: the task with its id.
+    func insertTask(_ task: RecordTask) async throws -> RecordTask
+
+    func task(id: Int64) async throws -> RecordTask?
+
+    /// A page of a channel's tasks, oldest first, each with its fragment count, and the count
+    /// of all the channel's tasks.
+    func tasks(channelId: String, pageNo: Int, pageSize: Int) async throws -> RecordTaskPage
+
+    /// Every task whose status is one of `statuses`, by id (the scheduler's work list).
+    func tasks(statuses: Set<RecordTaskStatus>) async throws -> [RecordTask]
+
+    /// Sets a task's status to `new` if it is one of `expected` now (a compare-and-set).
+    /// - Returns: whether it changed; `false` when the status differed or the task is gone.
+    func updateTaskStatus(id: Int64, from expected: Set<RecordTaskStatus>, to new: RecordTaskStatus) async throws -> Bool
+
+    /// Deletes a task; its fragments stay in the VOD library.
+    /// - Throws: ``StoreError`` `.notFound` when it does not exist.
+    func deleteTask(id: Int64) async throws
+
+    /// Registers a finished fragment.
+    /// - Throws: ``StoreError`` `.conflict` when its vid or file id is taken.
+    func insertFragment(_ fragment: RecordFragment) async throws
+
+    /// A page of fragments, ordered by start time (then file id), and the count of all matches.
+    func fragments(_ query: FragmentQuery) async throws -> FragmentPage
+
+    func fragment(vid: String) async throws -> RecordFragment?
 }
 
 /// A store operation that could not be done.

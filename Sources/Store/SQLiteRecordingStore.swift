@@ -39,6 +39,36 @@ public final class SQLiteRecordingStore: RecordingStore {
             }
             try db.create(index: "channel_on_createdAt", on: ChannelRow.databaseTableName, columns: ["createdAt", "id"])
         }
+        migrator.registerMigration("v2: recording") { db in
+            try db.create(table: TaskRow.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("id")
+                t.column("channelId", .text).notNull()
+                t.column("startTime", .integer).notNull()
+                t.column("endTime", .integer).notNull()
+                t.column("status", .integer).notNull()
+                t.column("createdAt", .integer).notNull()
+            }
+            try db.create(index: "recordTask_on_channelId", on: TaskRow.databaseTableName, columns: ["channelId", "id"])
+            try db.create(index: "recordTask_on_status", on: TaskRow.databaseTableName, columns: ["status", "id"])
+            try db.create(table: FragmentRow.databaseTableName) { t in
+                t.primaryKey("fileId", .text)
+                t.column("vid", .text).notNull().unique()
+                t.column("taskId", .integer).notNull()
+                t.column("channelId", .text).notNull()
+                t.column("startTime", .integer).notNull()
+                t.column("endTime", .integer).notNull()
+                t.column("duration", .integer).notNull()
+                t.column("size", .integer).notNull()
+                t.column("path", .text).notNull()
+                t.column("recovered", .boolean).notNull()
+            }
+            try db.create(
+                index: "fragment_on_taskId", on: FragmentRow.databaseTableName, columns: ["taskId", "startTime", "fileId"]
+            )
+            try db.create(
+                index: "fragment_on_channelId", on: FragmentRow.databaseTableName, columns: ["channelId", "startTime", "fileId"]
+            )
+        }
         return migrator
     }
 
@@ -103,6 +133,93 @@ public final class SQLiteRecordingStore: RecordingStore {
         }
     }
 
+    // MARK: Recording tasks and fragments
+
+    public func insertTask(_ task: RecordTask) async throws -> RecordTask {
+        try await pool.write { db in
+            var row = TaskRow(task)
+            row.id = nil
+            try row.insert(db)
+            var inserted = task
+            inserted.id = db.lastInsertedRowID
+            return inserted
+        }
+    }
+
+    public func task(id: Int64) async throws -> RecordTask? {
+        try await pool.read { db in try TaskRow.fetchOne(db, key: id)?.task }
+    }
+
+    public func tasks(channelId: String, pageNo: Int, pageSize: Int) async throws -> RecordTaskPage {
+        try await pool.read { db in
+            let request = TaskRow.filter(Column("channelId") == channelId)
+            let total = try request.fetchCount(db)
+            let rows = try request.order(Column("id").asc).limit(pageSize, offset: max(0, (pageNo - 1) * pageSize)).fetchAll(db)
+            return RecordTaskPage(
+                totalCount: total,
+                tasks: try rows.map { row in
+                    let count = try FragmentRow.filter(Column("taskId") == row.id).fetchCount(db)
+                    return RecordTaskSummary(task: row.task, fragmentCount: count)
+                }
+            )
+        }
+    }
+
+    public func tasks(statuses: Set<RecordTaskStatus>) async throws -> [RecordTask] {
+        try await pool.read { db in
+            try TaskRow.filter(statuses.map(\.rawValue).contains(Column("status"))).order(Column("id")).fetchAll(db).map(\.task)
+        }
+    }
+
+    public func updateTaskStatus(id: Int64, from expected: Set<RecordTaskStatus>, to new: RecordTaskStatus) async throws -> Bool {
+        try await pool.write { db in
+            try TaskRow.filter(key: id).filter(expected.map(\.rawValue).contains(Column("status")))
+                .updateAll(db, Column("status").set(to: new.rawValue)) == 1
+        }
+    }
+
+    public func deleteTask(id: Int64) async throws {
+        try await pool.write { db in
+            guard try TaskRow.deleteOne(db, key: id) else { throw StoreError(.notFound, ids: [String(id)]) }
+        }
+    }
+
+    public func insertFragment(_ fragment: RecordFragment) async throws {
+        do {
+            try await pool.write { db in try FragmentRow(fragment).insert(db) }
+        } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
+            throw StoreError(.conflict, ids: [fragment.vid])
+        }
+    }
+
+    public func fragments(_ query: FragmentQuery) async throws -> FragmentPage {
+        try await pool.read { db in
+            var request: QueryInterfaceRequest<FragmentRow>
+            switch query.scope {
+            case .task(let id): request = FragmentRow.filter(Column("taskId") == id)
+            case .channel(let id): request = FragmentRow.filter(Column("channelId") == id)
+            }
+            if let from = query.from { request = request.filter(Column("startTime") >= from) }
+            if let until = query.until { request = request.filter(Column("startTime") < until) }
+            let total = try request.fetchCount(db)
+            let rows = try request.order(Column("startTime").asc, Column("fileId").asc)
+                .limit(query.pageSize, offset: max(0, (query.pageNo - 1) * query.pageSize))
+                .fetchAll(db)
+            return FragmentPage(totalCount: total, fragments: rows.map(\.fragment))
+        }
+    }
+
+    public func fragment(vid: String) async throws -> RecordFragment? {
+        try await pool.read { db in try FragmentRow.filter(Column("vid") == vid).fetchOne(db)?.fragment }
+    }
+
+    /// SQLite's query plan for `sql`, one step per line (tests check listings use indexes).
+    func queryPlan(_ sql: String) async throws -> String {
+        try await pool.read { db in
+            try Row.fetchAll(db, sql: "EXPLAIN QUERY PLAN " + sql).map { $0["detail"] as String? ?? "" }.joined(separator: "\n")
+        }
+    }
+
     private static func requireAll(_ ids: [String], _ db: Database) throws {
         let found = Set(try String.fetchAll(db, ChannelRow.select(Column("id")).filter(keys: ids)))
         let missing = ids.filter { !found.contains($0) }
@@ -149,6 +266,70 @@ struct ChannelRow: Codable, FetchableRecord, PersistableRecord {
             playerPassword: playerPassword, sourceName: sourceName, sourceType: sourceType, streamId: streamId,
             outputRates: outputRates.split(separator: ",").compactMap { Int($0) }, watermarkId: watermarkId,
             status: ChannelStatus(rawValue: status) ?? .noInput, createdAt: createdAt
+        )
+    }
+}
+
+/// The `recordTask` table's row.
+struct TaskRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "recordTask"
+
+    var id: Int64?
+    var channelId: String
+    var startTime: Int64
+    var endTime: Int64
+    var status: Int
+    var createdAt: Int64
+
+    init(_ task: RecordTask) {
+        id = task.id
+        channelId = task.channelId
+        startTime = task.startTime
+        endTime = task.endTime
+        status = task.status.rawValue
+        createdAt = task.createdAt
+    }
+
+    var task: RecordTask {
+        RecordTask(
+            id: id ?? 0, channelId: channelId, startTime: startTime, endTime: endTime,
+            status: RecordTaskStatus(rawValue: status) ?? .abnormal, createdAt: createdAt
+        )
+    }
+}
+
+/// The `fragment` table's row.
+struct FragmentRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "fragment"
+
+    var fileId: String
+    var vid: String
+    var taskId: Int64
+    var channelId: String
+    var startTime: Int64
+    var endTime: Int64
+    var duration: Int64
+    var size: Int64
+    var path: String
+    var recovered: Bool
+
+    init(_ fragment: RecordFragment) {
+        fileId = fragment.fileId
+        vid = fragment.vid
+        taskId = fragment.taskId
+        channelId = fragment.channelId
+        startTime = fragment.startTime
+        endTime = fragment.endTime
+        duration = fragment.duration
+        size = fragment.size
+        path = fragment.path
+        recovered = fragment.recovered
+    }
+
+    var fragment: RecordFragment {
+        RecordFragment(
+            fileId: fileId, vid: vid, taskId: taskId, channelId: channelId, startTime: startTime, endTime: endTime,
+            duration: duration, size: size, path: path, recovered: recovered
         )
     }
 }

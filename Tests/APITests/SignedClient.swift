@@ -38,7 +38,11 @@ struct TestServer {
     var application: some ApplicationProtocol {
         let clock = self.clock
         return buildApplication(
-            configuration, ReelDependencies(store: store, credentials: credentials, now: { clock.now }),
+            configuration,
+            ReelDependencies(
+                store: store, credentials: credentials, now: { clock.now },
+                ports: ListeningPorts(http: configuration.httpPort, rtmp: configuration.rtmpPort)
+            ),
             logger: {
                 var logger = Logger(label: "test")
                 logger.logLevel = .warning

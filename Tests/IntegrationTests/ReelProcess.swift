@@ -74,6 +74,19 @@ final class ReelProcess: Sendable {
         throw ProcessFailure(description: "reel did not start serving; stderr:\n\(stderr)")
     }
 
+    /// The RTMP port once the ingest server has said it listens.
+    func rtmpPort(timeout: Duration = .seconds(60)) async throws -> Int {
+        let deadline = ContinuousClock.now + timeout
+        while ContinuousClock.now < deadline {
+            if let match = stderr.firstMatch(of: /rtmp\.port=(\d+).*rtmp ingest listening/), let port = Int(match.1) {
+                return port
+            }
+            guard process.isRunning else { break }
+            try await Task.sleep(for: .milliseconds(50))
+        }
+        throw ProcessFailure(description: "reel did not start RTMP ingest; stderr:\n\(stderr)")
+    }
+
     /// Sends SIGTERM and waits for the exit status.
     func terminate(signal: Int32 = SIGTERM, timeout: Duration = .seconds(30)) async throws -> Int32 {
         kill(process.processIdentifier, signal)

@@ -8,7 +8,9 @@ import Testing
     }
 
     @Test func decodesEscapesPlusAndEmptyValues() throws {
-        let p = try decode("a=1&b=2016-01-21+12%3A00%3A00&c=2016-01-21%2012:00:00&d=&e&f=%E4%B8%AD%e6%96%87&&g=a%2Bb%3D")
+        let p = try decode(
+            "a=1&b=2016-01-21+12%3A00%3A00&c=2016-01-21%2012:00:00&d=&e&f=%E4%B8%AD%e6%96%87&&g=a%2Bb%3D"
+        )
         #expect(p["a"] == "1")
         #expect(p["b"] == "2016-01-21 12:00:00")
         #expect(p["c"] == "2016-01-21 12:00:00")
@@ -39,7 +41,9 @@ import Testing
         let many = (0..<20).map { "p\($0)=1" }.joined(separator: "&")
         #expect(throws: LVBError.self) { try decode(many, limits: .init(maxCount: 19)) }
         #expect(try decode(many, limits: .init(maxCount: 20)).pairs.count == 20)
-        #expect(throws: LVBError.self) { try decode("a=" + String(repeating: "x", count: 100), limits: .init(maxEncodedBytes: 50)) }
+        #expect(throws: LVBError.self) {
+            try decode("a=" + String(repeating: "x", count: 100), limits: .init(maxEncodedBytes: 50))
+        }
         #expect(throws: LVBError.self) { try decode(String(repeating: "n", count: 200) + "=1") }
     }
 
@@ -51,7 +55,9 @@ import Testing
         let literal = try decode("channelIds.n=x")
         #expect(literal.list("channelIds") == ["x"])
         #expect(try decode("channelIdsX=1&other.1=2").list("channelIds") == [])
-        let objects = try decode("sourceList.1.type=1&sourceList.1.name=cam&sourceList.0.name=first&sourceList.0.type=2")
+        let objects = try decode(
+            "sourceList.1.type=1&sourceList.1.name=cam&sourceList.0.name=first&sourceList.0.type=2"
+        )
         #expect(objects.objects("sourceList") == [["name": "first", "type": "2"], ["name": "cam", "type": "1"]])
         #expect(objects.list("sourceList") == [])
     }

@@ -26,7 +26,9 @@ import Testing
         let guardian = LVBReplayGuard()
         try guardian.admit(secretId: "a", nonce: 0, timestamp: now, now: now)
         #expect(throws: LVBError.self) { try guardian.admit(secretId: "a", nonce: 0, timestamp: now, now: now + 1) }
-        #expect(throws: LVBError.self) { try guardian.admit(secretId: "a", nonce: 0, timestamp: now + 100, now: now + 7000) }
+        #expect(throws: LVBError.self) {
+            try guardian.admit(secretId: "a", nonce: 0, timestamp: now + 100, now: now + 7000)
+        }
         // Another SecretId may use the same nonce.
         try guardian.admit(secretId: "b", nonce: 0, timestamp: now, now: now)
         // Once both the request's timestamp and the present are out of the window, the nonce is free again.
@@ -52,13 +54,28 @@ import Testing
 @Suite struct LVBPushAuthTests {
     @Test func queryVerifiesAndEveryFailureIsNamed() throws {
         let query = LVBPushAuth.query(key: "key", streamId: "1000_abc", expiry: 0x5C2A_3B4F)
-        #expect(query == "txSecret=\(LVBPushAuth.secret(key: "key", streamId: "1000_abc", txTime: "5C2A3B4F"))&txTime=5C2A3B4F")
+        #expect(
+            query
+                == "txSecret=\(LVBPushAuth.secret(key: "key", streamId: "1000_abc", txTime: "5C2A3B4F"))&txTime=5C2A3B4F"
+        )
         let secret = LVBPushAuth.secret(key: "key", streamId: "1000_abc", txTime: "5C2A3B4F")
         #expect(secret.count == 32 && secret == secret.lowercased())
         try LVBPushAuth.verify(key: "key", streamId: "1000_abc", txSecret: secret, txTime: "5C2A3B4F", now: 0x5C2A_3B4E)
-        try LVBPushAuth.verify(key: "key", streamId: "1000_abc", txSecret: secret.uppercased(), txTime: "5C2A3B4F", now: 0)
+        try LVBPushAuth.verify(
+            key: "key",
+            streamId: "1000_abc",
+            txSecret: secret.uppercased(),
+            txTime: "5C2A3B4F",
+            now: 0
+        )
         #expect(throws: LVBPushAuth.Failure.expired) {
-            try LVBPushAuth.verify(key: "key", streamId: "1000_abc", txSecret: secret, txTime: "5C2A3B4F", now: 0x5C2A_3B4F)
+            try LVBPushAuth.verify(
+                key: "key",
+                streamId: "1000_abc",
+                txSecret: secret,
+                txTime: "5C2A3B4F",
+                now: 0x5C2A_3B4F
+            )
         }
         #expect(throws: LVBPushAuth.Failure.wrongSecret) {
             try LVBPushAuth.verify(key: "key", streamId: "1000_abd", txSecret: secret, txTime: "5C2A3B4F", now: 0)

@@ -10,17 +10,22 @@ import Testing
     }
 
     @Test func documentedExampleStringToSignAndSignature() {
-        let pairs = Self.pairs([
-            ("Action", "DescribeInstances"), ("Nonce", "11886"), ("Region", "gz"),
-            ("SecretId", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA"), ("Timestamp", "1465185768"),
-            ("instanceIds.0", "ins-09dx96dg"), ("limit", "20"), ("offset", "0"),
-        ].shuffled())
+        let pairs = Self.pairs(
+            [
+                ("Action", "DescribeInstances"), ("Nonce", "11886"), ("Region", "gz"),
+                ("SecretId", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA"), ("Timestamp", "1465185768"),
+                ("instanceIds.0", "ins-09dx96dg"), ("limit", "20"), ("offset", "0"),
+            ].shuffled()
+        )
         let stringToSign = LVBSignature.stringToSign(method: "GET", host: "cvm.api.qcloud.com", pairs: pairs)
         #expect(
             stringToSign
                 == "GETcvm.api.qcloud.com/v2/index.php?Action=DescribeInstances&Nonce=11886&Region=gz&SecretId=AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA&Timestamp=1465185768&instanceIds.0=ins-09dx96dg&limit=20&offset=0"
         )
-        #expect(LVBSignature.signature(of: stringToSign, secretKey: Self.docKey, method: .hmacSHA1) == "NSI3UqqD99b/UJb4tbG/xZpRW64=")
+        #expect(
+            LVBSignature.signature(of: stringToSign, secretKey: Self.docKey, method: .hmacSHA1)
+                == "NSI3UqqD99b/UJb4tbG/xZpRW64="
+        )
         #expect(LVBParameters.percentEncode("NSI3UqqD99b/UJb4tbG/xZpRW64=") == "NSI3UqqD99b%2FUJb4tbG%2FxZpRW64%3D")
     }
 
@@ -37,24 +42,48 @@ import Testing
     func pythonSDKVectors(method: String, signatureMethod: LVBSignatureMethod, expected: String) throws {
         let pairs = Self.pairs(Self.pythonSDKBase + [("SignatureMethod", signatureMethod.rawValue)])
         let signature = LVBSignature.sign(
-            method: method, host: "cvm.api.qcloud.com", pairs: pairs, secretKey: "secretKeyBar",
+            method: method,
+            host: "cvm.api.qcloud.com",
+            pairs: pairs,
+            secretKey: "secretKeyBar",
             signatureMethod: signatureMethod
         )
         #expect(signature == expected)
         // The server side accepts it, picking the HMAC from SignatureMethod.
         let parameters = try LVBParameters(pairs + [.init(name: "Signature", value: expected)])
-        #expect(LVBSignature.isValid(parameters: parameters, method: method, hosts: ["cvm.api.qcloud.com"], secretKey: "secretKeyBar"))
-        #expect(!LVBSignature.isValid(parameters: parameters, method: method == "GET" ? "POST" : "GET", hosts: ["cvm.api.qcloud.com"], secretKey: "secretKeyBar"))
+        #expect(
+            LVBSignature.isValid(
+                parameters: parameters,
+                method: method,
+                hosts: ["cvm.api.qcloud.com"],
+                secretKey: "secretKeyBar"
+            )
+        )
+        #expect(
+            !LVBSignature.isValid(
+                parameters: parameters,
+                method: method == "GET" ? "POST" : "GET",
+                hosts: ["cvm.api.qcloud.com"],
+                secretKey: "secretKeyBar"
+            )
+        )
     }
 
     @Test func createRecordExampleWithSpacesInValues() {
         let pairs = Self.pairs([
             ("Action", "CreateRecord"), ("Nonce", "345122"), ("Region", "gz"),
             ("SecretId", "AKIDz8krbsJ5yKBZQpn74WFkmLPx3gnPhESA"), ("Timestamp", "1453348800"),
-            ("channelId", "16093104850681751595"), ("endTime", "2016-01-22 12:00:00"), ("startTime", "2016-01-21 12:00:00"),
+            ("channelId", "16093104850681751595"), ("endTime", "2016-01-22 12:00:00"),
+            ("startTime", "2016-01-21 12:00:00"),
         ])
         #expect(
-            LVBSignature.sign(method: "GET", host: "live.api.qcloud.com", pairs: pairs, secretKey: Self.docKey, signatureMethod: .hmacSHA1)
+            LVBSignature.sign(
+                method: "GET",
+                host: "live.api.qcloud.com",
+                pairs: pairs,
+                secretKey: Self.docKey,
+                signatureMethod: .hmacSHA1
+            )
                 == "s5lCBAOp8ZMw0bLYPJLhUtbU/zA="
         )
     }
@@ -80,13 +109,32 @@ import Testing
         for method in ["GET", "POST"] {
             let pairs = Self.pairs(Self.trickyPairs)
             let stringToSign = LVBSignature.stringToSign(
-                method: method, host: "live.api.qcloud.com", pairs: pairs, canonicalization: variant
+                method: method,
+                host: "live.api.qcloud.com",
+                pairs: pairs,
+                canonicalization: variant
             )
             let signature = LVBSignature.signature(of: stringToSign, secretKey: "k", method: .hmacSHA1)
             let parameters = try LVBParameters(pairs + [.init(name: "Signature", value: signature)])
-            #expect(LVBSignature.isValid(parameters: parameters, method: method, hosts: ["example.org", "live.api.qcloud.com"], secretKey: "k"))
-            #expect(!LVBSignature.isValid(parameters: parameters, method: method, hosts: ["example.org"], secretKey: "k"))
-            #expect(!LVBSignature.isValid(parameters: parameters, method: method, hosts: ["live.api.qcloud.com"], secretKey: "K"))
+            #expect(
+                LVBSignature.isValid(
+                    parameters: parameters,
+                    method: method,
+                    hosts: ["example.org", "live.api.qcloud.com"],
+                    secretKey: "k"
+                )
+            )
+            #expect(
+                !LVBSignature.isValid(parameters: parameters, method: method, hosts: ["example.org"], secretKey: "k")
+            )
+            #expect(
+                !LVBSignature.isValid(
+                    parameters: parameters,
+                    method: method,
+                    hosts: ["live.api.qcloud.com"],
+                    secretKey: "K"
+                )
+            )
         }
     }
 
@@ -98,9 +146,19 @@ import Testing
             }
         )
         #expect(strings.count == LVBCanonicalization.allCases.count)
-        let node = LVBSignature.stringToSign(method: "GET", host: "h", pairs: pairs, canonicalization: .firstUnderscoreOnly)
+        let node = LVBSignature.stringToSign(
+            method: "GET",
+            host: "h",
+            pairs: pairs,
+            canonicalization: .firstUnderscoreOnly
+        )
         #expect(node.contains("end.time_x=v"))
-        let php = LVBSignature.stringToSign(method: "GET", host: "h", pairs: pairs, canonicalization: .leadingUnderscoreKept)
+        let php = LVBSignature.stringToSign(
+            method: "GET",
+            host: "h",
+            pairs: pairs,
+            canonicalization: .leadingUnderscoreKept
+        )
         #expect(php.contains("_private=p") && php.contains("start.time="))
     }
 
@@ -119,7 +177,8 @@ import Testing
         let signedPairs = pairs + [.init(name: "SignatureMethod", value: "HmacSHA256")]
         let good = LVBSignature.signature(
             of: LVBSignature.stringToSign(method: "POST", host: "h", pairs: signedPairs, excludingAtValues: true),
-            secretKey: "k", method: .hmacSHA256
+            secretKey: "k",
+            method: .hmacSHA256
         )
         let accepted = try LVBParameters(signedPairs + [.init(name: "Signature", value: good)])
         #expect(LVBSignature.isValid(parameters: accepted, method: "POST", hosts: ["h"], secretKey: "k"))
@@ -129,14 +188,29 @@ import Testing
 
     @Test func changedParameterOrGarbageSignatureIsRejected() throws {
         let pairs = Self.pairs(Self.trickyPairs)
-        let signature = LVBSignature.sign(method: "GET", host: "h", pairs: pairs, secretKey: "k", signatureMethod: .hmacSHA1)
+        let signature = LVBSignature.sign(
+            method: "GET",
+            host: "h",
+            pairs: pairs,
+            secretKey: "k",
+            signatureMethod: .hmacSHA1
+        )
         var changed = pairs
         changed[4].value = "43"
-        for candidate in [changed + [.init(name: "Signature", value: signature)],
-                          pairs + [.init(name: "Signature", value: "not base64!")],
-                          pairs + [.init(name: "Signature", value: "")],
-                          pairs + [.init(name: "Signature", value: String(signature.dropLast(2)) + "A=")]] {
-            #expect(!LVBSignature.isValid(parameters: try LVBParameters(candidate), method: "GET", hosts: ["h"], secretKey: "k"))
+        for candidate in [
+            changed + [.init(name: "Signature", value: signature)],
+            pairs + [.init(name: "Signature", value: "not base64!")],
+            pairs + [.init(name: "Signature", value: "")],
+            pairs + [.init(name: "Signature", value: String(signature.dropLast(2)) + "A=")],
+        ] {
+            #expect(
+                !LVBSignature.isValid(
+                    parameters: try LVBParameters(candidate),
+                    method: "GET",
+                    hosts: ["h"],
+                    secretKey: "k"
+                )
+            )
         }
     }
 }

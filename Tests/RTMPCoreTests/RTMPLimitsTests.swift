@@ -139,7 +139,9 @@ import Testing
 
     @Test func amfLimitsComeFromTheSessionConfiguration() {
         let message = RTMPMessage(type: .commandAMF0, payload: Self.deeplyNestedCommand(depth: 5))
-        var strict = RTMPServerSession(configuration: .init(amfLimits: AMFDecodingLimits(maxDepth: 4)))
+        var strict = RTMPServerSession(
+            configuration: .init(limits: RTMPLimits(amf: AMFDecodingLimits(maxDepth: 4)))
+        )
         guard case .close(_, let error) = strict.receivedMessage(message) else {
             Issue.record("depth 5 accepted with maxDepth 4")
             return

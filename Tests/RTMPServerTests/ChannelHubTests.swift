@@ -21,17 +21,29 @@ import Testing
 
     func channel(status: ChannelStatus = .noInput) async throws -> LiveChannel {
         let channel = LiveChannel(
-            id: String(UInt64.random(in: 10_000_000_000_000_000_000...UInt64.max)), name: "c", outputSourceType: 1,
-            sourceName: "cam", streamId: "1000_\(UUID().uuidString.lowercased())", status: status, createdAt: now
+            id: String(UInt64.random(in: 10_000_000_000_000_000_000...UInt64.max)),
+            name: "c",
+            outputSourceType: 1,
+            sourceName: "cam",
+            streamId: "1000_\(UUID().uuidString.lowercased())",
+            status: status,
+            createdAt: now
         )
         try await store.insertChannel(channel)
         return channel
     }
 
-    func request(_ channel: LiveChannel, app: String = "live", expiry: Int64? = nil, key: String = "k") -> RTMPPublishRequest {
+    func request(
+        _ channel: LiveChannel,
+        app: String = "live",
+        expiry: Int64? = nil,
+        key: String = "k"
+    ) -> RTMPPublishRequest {
         RTMPPublishRequest(
-            app: app, streamName: channel.streamId,
-            query: LVBPushAuth.query(key: key, streamId: channel.streamId, expiry: expiry ?? now + 60), messageStreamID: 1
+            app: app,
+            streamName: channel.streamId,
+            query: LVBPushAuth.query(key: key, streamId: channel.streamId, expiry: expiry ?? now + 60),
+            messageStreamID: 1
         )
     }
 
@@ -127,7 +139,13 @@ import Testing
         let stream = try await hub.authorize(request(channel)) {}
         #expect(early.snapshot.starts == [stream.info])
 
-        let metadata = FLVMediaTag(type: .scriptData, timestamp: 0, isKeyframe: false, isSequenceHeader: true, data: ByteBuffer(string: "m"))
+        let metadata = FLVMediaTag(
+            type: .scriptData,
+            timestamp: 0,
+            isKeyframe: false,
+            isSequenceHeader: true,
+            data: ByteBuffer(string: "m")
+        )
         let avc = FLVMediaTag(type: .video, timestamp: 0, data: ByteBuffer(bytes: [0x17, 0x00, 0, 0, 0, 1, 2]))
         let aac = FLVMediaTag(type: .audio, timestamp: 0, data: ByteBuffer(bytes: [0xAF, 0x00, 0x12, 0x10]))
         let key = FLVMediaTag(type: .video, timestamp: 40, data: ByteBuffer(bytes: [0x17, 0x01, 0, 0, 0, 9]))

@@ -22,7 +22,12 @@ final class IngestHarness: Sendable {
     init(configure: (inout RTMPServerConfiguration) -> Void = { _ in }) async throws {
         var logger = Logger(label: "ingest-test")
         logger.logLevel = .warning
-        hub = ChannelHub(store: store, pushKey: Self.pushKey, now: { Int64(Date().timeIntervalSince1970) }, logger: logger)
+        hub = ChannelHub(
+            store: store,
+            pushKey: Self.pushKey,
+            now: { Int64(Date().timeIntervalSince1970) },
+            logger: logger
+        )
         var configuration = RTMPServerConfiguration(host: "127.0.0.1", port: 0)
         configure(&configuration)
         let (ports, continuation) = AsyncStream.makeStream(of: Int.self)
@@ -44,14 +49,27 @@ final class IngestHarness: Sendable {
     }
 
     /// Adds a channel and returns it with its authorised push URL.
-    func makeChannel(name: String = "cam", status: ChannelStatus = .noInput, expiry: Int64? = nil) async throws -> (LiveChannel, String) {
+    func makeChannel(
+        name: String = "cam",
+        status: ChannelStatus = .noInput,
+        expiry: Int64? = nil
+    ) async throws -> (LiveChannel, String) {
         let streamId = "1000_" + (0..<16).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined()
         let channel = LiveChannel(
-            id: String(UInt64.random(in: 10_000_000_000_000_000_000...UInt64.max)), name: name, outputSourceType: 1,
-            sourceName: "cam", streamId: streamId, status: status, createdAt: Int64(Date().timeIntervalSince1970)
+            id: String(UInt64.random(in: 10_000_000_000_000_000_000...UInt64.max)),
+            name: name,
+            outputSourceType: 1,
+            sourceName: "cam",
+            streamId: streamId,
+            status: status,
+            createdAt: Int64(Date().timeIntervalSince1970)
         )
         try await store.insertChannel(channel)
-        let query = LVBPushAuth.query(key: Self.pushKey, streamId: streamId, expiry: expiry ?? Int64(Date().timeIntervalSince1970) + 3600)
+        let query = LVBPushAuth.query(
+            key: Self.pushKey,
+            streamId: streamId,
+            expiry: expiry ?? Int64(Date().timeIntervalSince1970) + 3600
+        )
         return (channel, "rtmp://127.0.0.1:\(port)/live/\(streamId)?\(query)")
     }
 
@@ -77,7 +95,9 @@ final class TagCollector: MediaSubscriber {
 
     func publishStarted(_ stream: LiveStreamInfo) { state.withLock { $0.starts.append(stream) } }
     func received(_ tag: FLVMediaTag) { state.withLock { $0.tags.append(tag) } }
-    func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason) { state.withLock { $0.ends.append((stream, reason)) } }
+    func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason) {
+        state.withLock { $0.ends.append((stream, reason)) }
+    }
 
     var snapshot: Snapshot { state.withLock { $0 } }
 
@@ -85,7 +105,9 @@ final class TagCollector: MediaSubscriber {
     func waitForEnds(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while snapshot.ends.count < count {
-            guard ContinuousClock.now < deadline else { throw HarnessError("only \(snapshot.ends.count) of \(count) publishes ended") }
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("only \(snapshot.ends.count) of \(count) publishes ended")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
     }
@@ -94,7 +116,9 @@ final class TagCollector: MediaSubscriber {
     func waitForTags(_ count: Int, timeout: Duration = .seconds(30)) async throws {
         let deadline = ContinuousClock.now + timeout
         while snapshot.tags.count < count {
-            guard ContinuousClock.now < deadline else { throw HarnessError("only \(snapshot.tags.count) of \(count) tags arrived") }
+            guard ContinuousClock.now < deadline else {
+                throw HarnessError("only \(snapshot.tags.count) of \(count) tags arrived")
+            }
             try await Task.sleep(for: .milliseconds(20))
         }
     }

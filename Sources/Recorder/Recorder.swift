@@ -1,0 +1,195 @@
+import FLV
+import Foundation
+import Logging
+import NIOCore
+import ServiceLifecycle
+import Store
+import Synchronization
+
+/// What the scheduler asks of a recorder.
+public protocol RecordingControl: Sendable {
+    /// Starts recording `task` from the channel stream `streamId`; does nothing when it is
+    /// already recording.
+    func startRecording(_ task: RecordTask, streamId: String)
+    /// Ends recording `taskId`: its open fragment is completed and registered.
+    func stopRecording(taskId: Int64)
+    /// The tasks being recorded now (including ones whose last fragment is closing).
+    var activeTaskIds: Set<Int64> { get }
+}
+
+/// The recorder service: one ``TaskRecorder`` per active task, each subscribed to its
+/// channel's stream, writing fragments under `<data>/fragments` (DESIGN.md §2).
+///
+/// Call ``recoverUnfinishedFragments()`` before RTMP ingest accepts pushes. On graceful
+/// shutdown every open fragment is completed and registered; the tasks stay running in the
+/// store, so the next start resumes them into new fragments.
+public final class Recorder: Service, RecordingControl {
+    /// The recorder's settings.
+    public struct Configuration: Sendable {
+        /// The data folder; fragments go to `<data>/fragments`.
+        public var dataDirectory: String
+        /// The number before `_` in vids. Default `1000`.
+        public var bizId: String
+        /// The most media time per fragment. Default 1800 s (`--max-fragment-duration`).
+        public var maximumFragmentDuration: Duration
+        /// How often buffered bytes are written to the file. Default 0.5 s.
+        public var flushInterval: Duration
+
+        public init(
+            dataDirectory: String, bizId: String = "1000", maximumFragmentDuration: Duration = .seconds(1800),
+            flushInterval: Duration = .milliseconds(500)
+        ) {
+            self.dataDirectory = dataDirectory
+            self.bizId = bizId
+            self.maximumFragmentDuration = maximumFragmentDuration
+            self.flushInterval = flushInterval
+        }
+    }
+
+    private enum Command: Sendable {
+        case start(TaskRecorder)
+    }
+
+    private struct State {
+        var active: [Int64: TaskRecorder] = [:]
+        var isShutDown = false
+    }
+
+    public let configuration: Configuration
+    private let context: RecorderContext
+    private let source: any MediaSource
+    private let logger: Logger
+    private let state = Mutex(State())
+    private let commands: AsyncStream<Command>
+    private let commandContinuation: AsyncStream<Command>.Continuation
+
+    /// - Parameters:
+    ///   - source: where channel streams come from (the ``RTMPServer/ChannelHub``).
+    ///   - nowMilliseconds: the wall clock, Unix milliseconds (fragment start and end times).
+    public init(
+        configuration: Configuration, store: any RecordingStore, source: any MediaSource,
+        nowMilliseconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
+        logger: Logger
+    ) {
+        self.configuration = configuration
+        self.source = source
+        self.logger = logger
+        self.context = RecorderContext(
+            layout: FragmentLayout(dataDirectory: configuration.dataDirectory), bizId: configuration.bizId, store: store,
+            nowMilliseconds: nowMilliseconds,
+            policy: FragmentPolicy.Configuration(maximumFragmentDuration: configuration.maximumFragmentDuration),
+            flushInterval: configuration.flushInterval, logger: logger
+        )
+        (commands, commandContinuation) = AsyncStream.makeStream(of: Command.self)
+    }
+
+    public var layout: FragmentLayout { context.layout }
+
+    public func startRecording(_ task: RecordTask, streamId: String) {
+        let recorder: TaskRecorder? = state.withLock { state in
+            guard !state.isShutDown, state.active[task.id] == nil else { return nil }
+            let recorder = TaskRecorder(task: task, streamId: streamId, context: context)
+            state.active[task.id] = recorder
+            return recorder
+        }
+        if let recorder { commandContinuation.yield(.start(recorder)) }
+    }
+
+    public func stopRecording(taskId: Int64) {
+        state.withLock { $0.active[taskId] }?.end()
+    }
+
+    public var activeTaskIds: Set<Int64> { state.withLock { Set($0.active.keys) } }
+
+    public func run() async throws {
+        let source = self.source
+        await withDiscardingTaskGroup { group in
+            for await command in commands.cancelOnGracefulShutdown() {
+                switch command {
+                case .start(let recorder):
+                    group.addTask {
+                        await recorder.run(source: source)
+                        self.state.withLock { state in
+                            if state.active[recorder.task.id] === recorder { state.active[recorder.task.id] = nil }
+                        }
+                    }
+                }
+            }
+            // Shutting down: complete every open fragment.
+            let recorders = state.withLock { state in
+                state.isShutDown = true
+                return Array(state.active.values)
+            }
+            for recorder in recorders { recorder.end() }
+        }
+        commandContinuation.finish()
+    }
+
+    // MARK: Recovery
+
+    /// Finishes every fragment a previous run left unfinished (a crash): cuts it back to its
+    /// last complete tag, writes its metadata, registers it and gives it its final name. A
+    /// part file with no usable media is deleted.
+    /// - Returns: the fragments recovered.
+    @discardableResult
+    public func recoverUnfinishedFragments() async throws -> [RecordFragment] {
+        let layout = context.layout
+        let manager = FileManager.default
+        guard let channels = try? manager.contentsOfDirectory(atPath: layout.fragmentsDirectory) else { return [] }
+        var recovered: [RecordFragment] = []
+        for channelId in channels.sorted() {
+            let directory = layout.channelDirectory(channelId)
+            for fileName in (try? manager.contentsOfDirectory(atPath: directory))?.sorted() ?? [] {
+                guard let name = FragmentLayout.parsePartName(fileName, channelId: channelId) else { continue }
+                let path = (directory as NSString).appendingPathComponent(fileName)
+                do {
+                    if let fragment = try await recover(path: path, name: name) { recovered.append(fragment) }
+                } catch {
+                    logger.error("could not recover fragment", metadata: ["fragment.path": "\(path)", "error": "\(error)"])
+                }
+            }
+        }
+        if !recovered.isEmpty { logger.notice("unfinished fragments recovered", metadata: ["count": "\(recovered.count)"]) }
+        return recovered
+    }
+
+    private func recover(path: String, name: FragmentLayout.PartName) async throws -> RecordFragment? {
+        guard let handle = FileHandle(forUpdatingAtPath: path) else { throw RecorderError("cannot open \(path)") }
+        var repair = FLVRepair()
+        var carry = ByteBuffer()
+        while let chunk = try handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            carry.writeBytes(chunk)
+            repair.consume(&carry)
+            carry.discardReadBytes()
+        }
+        let result: FLVRepair.Result
+        do {
+            result = try repair.finish()
+        } catch {
+            try? handle.close()
+            try FileManager.default.removeItem(atPath: path)
+            logger.warning("unfinished fragment held no media; deleted", metadata: ["fragment.path": "\(path)"])
+            return nil
+        }
+        try FragmentFile.complete(handle, writing: result.bytes, at: result.offset, length: result.length)
+        let duration = result.duration.milliseconds
+        var fragment = RecordFragment(
+            fileId: FragmentLayout.newFileId(), vid: name.vid, taskId: name.taskId, channelId: name.channelId,
+            startTime: name.startTime, endTime: name.startTime + duration, duration: duration, size: Int64(result.length),
+            path: context.layout.relativePath(channelId: name.channelId, vid: name.vid), recovered: true
+        )
+        do {
+            try await context.store.insertFragment(fragment)
+        } catch let error as StoreError where error.code == .conflict {
+            // Registered before the crash (the recorder registers, then renames): only the rename was missing.
+            guard let registered = try await context.store.fragment(vid: name.vid) else { throw error }
+            fragment = registered
+        }
+        try FragmentFile.rename(path, to: context.layout.absolutePath(relative: fragment.path))
+        logger.info(
+            "fragment recovered",
+            metadata: ["fragment.vid": "\(fragment.vid)", "fragment.duration.ms": "\(duration)", "fragment.tags": "\(result.tagCount)"]
+        )
+        return fragment
+    }
+}

@@ -1,0 +1,309 @@
+import FLV
+import Foundation
+import Logging
+import NIOCore
+import RTMPServer
+import Store
+
+/// Where a recorder gets a channel's media: the RTMP channel hub, or a test source.
+public protocol MediaSource: Sendable {
+    func subscribe(_ subscriber: any MediaSubscriber, streamId: String)
+    func unsubscribe(_ subscriber: any MediaSubscriber, streamId: String)
+    /// Whether `streamId` has a live publisher now.
+    func isLive(streamId: String) -> Bool
+}
+
+extension ChannelHub: MediaSource {}
+
+/// What every task recorder shares.
+struct RecorderContext: Sendable {
+    var layout: FragmentLayout
+    var bizId: String
+    var store: any RecordingStore
+    /// Wall clock, Unix milliseconds.
+    var nowMilliseconds: @Sendable () -> Int64
+    var policy: FragmentPolicy.Configuration
+    var flushInterval: Duration
+    var logger: Logger
+}
+
+/// Records one task on one channel: subscribes to the channel's stream, queues what the hub
+/// hands it (never blocking the publisher), and in its own task drives a ``FragmentPolicy``
+/// and writes the fragments.
+final class TaskRecorder: MediaSubscriber {
+    enum Event: Sendable {
+        case publishStarted(UInt64)
+        case tag(FLVMediaTag)
+        case publishEnded(UInt64)
+        case flushTick
+        case taskEnded
+    }
+
+    let task: RecordTask
+    let streamId: String
+    private let context: RecorderContext
+    private let events: AsyncStream<Event>
+    private let continuation: AsyncStream<Event>.Continuation
+
+    init(task: RecordTask, streamId: String, context: RecorderContext) {
+        self.task = task
+        self.streamId = streamId
+        self.context = context
+        (events, continuation) = AsyncStream.makeStream(of: Event.self)
+    }
+
+    // MARK: MediaSubscriber (called under the hub's lock: queue and return)
+
+    func publishStarted(_ stream: LiveStreamInfo) { continuation.yield(.publishStarted(stream.publishId)) }
+    func received(_ tag: FLVMediaTag) { continuation.yield(.tag(tag)) }
+    func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason) { continuation.yield(.publishEnded(stream.publishId)) }
+
+    /// Ends the recording: the open fragment is completed and registered.
+    func end() { continuation.yield(.taskEnded) }
+
+    /// Records until ``end()`` (or cancellation), then closes the open fragment.
+    /// - Returns: the fragments registered.
+    @discardableResult
+    func run(source: any MediaSource) async -> [RecordFragment] {
+        var logger = context.logger
+        logger[metadataKey: "record.task.id"] = "\(task.id)"
+        logger[metadataKey: "channel.id"] = "\(task.channelId)"
+        source.subscribe(self, streamId: streamId)
+        // Subscribed to a stream already live: the window opens at its next keyframe. Otherwise
+        // the next publish is recorded from its first tag.
+        let joinedLive = source.isLive(streamId: streamId)
+        var driver = RecordingDriver(task: task, context: context, logger: logger, joinedLive: joinedLive)
+        logger.info("recording started")
+        let interval = context.flushInterval
+        let continuation = self.continuation
+        await withTaskGroup(of: Void.self) { group in
+            group.addTask {
+                while !Task.isCancelled {
+                    do { try await Task.sleep(for: interval) } catch { return }
+                    continuation.yield(.flushTick)
+                }
+            }
+            do {
+                for await event in events {
+                    if case .taskEnded = event { break }
+                    try await driver.handle(event)
+                }
+                try await driver.handle(.taskEnded)
+            } catch {
+                logger.error("recording failed; the open fragment is left for recovery", metadata: ["error": "\(error)"])
+                driver.abandon()
+            }
+            group.cancelAll()
+        }
+        source.unsubscribe(self, streamId: streamId)
+        continuation.finish()
+        logger.info("recording ended", metadata: ["fragments": "\(driver.registered.count)"])
+        return driver.registered
+    }
+}
+
+/// Runs a ``FragmentPolicy``'s actions against fragment files: the I/O half of a task recorder.
+///
+/// Write-through: the policy holds the GOP in progress back (its one-GOP look-ahead) until it
+/// knows which fragment the GOP belongs to. So that a crash loses at most the flush interval,
+/// the driver mirrors that look-ahead (``held``) and writes it to the open file speculatively,
+/// after the committed bytes; when the policy commits the tags, the bytes are already there,
+/// and when it cuts, the file is truncated back to its committed end and the held tags are
+/// written again into the next fragment. Recovery (``FLVRepair``) keeps every complete tag,
+/// speculative ones included.
+struct RecordingDriver {
+    private struct OpenFragment {
+        /// The writer over the committed tags.
+        var writer: FLVFragmentWriter
+        /// The file's size after the committed tags.
+        var committedSize: Int
+        /// The writer over the committed and the speculative tags.
+        var shadow: FLVFragmentWriter
+        /// The bytes of each speculative tag, in order.
+        var heldBytes: [ByteBuffer]
+        var file: FragmentFile
+        var vid: String
+        var startTime: Int64
+    }
+
+    let task: RecordTask
+    let context: RecorderContext
+    let logger: Logger
+    private var policy: FragmentPolicy
+    private var publishId: UInt64?
+    /// Joining a stream already live, the window opens at the first cut candidate, so the
+    /// fragment starts on a keyframe; otherwise it is open from the start.
+    private var windowOpened = false
+    private var sawVideo = false
+    private var open: OpenFragment?
+    /// Mirror of the policy's look-ahead: tags it holds back, written speculatively.
+    private var held: [FLVMediaTag] = []
+    private(set) var registered: [RecordFragment] = []
+
+    init(task: RecordTask, context: RecorderContext, logger: Logger, joinedLive: Bool) {
+        self.task = task
+        self.context = context
+        self.logger = logger
+        self.policy = FragmentPolicy(configuration: context.policy)
+        if !joinedLive {
+            windowOpened = true
+            _ = policy.taskDidStart()  // no publisher yet: no action
+        }
+    }
+
+    mutating func handle(_ event: TaskRecorder.Event) async throws {
+        switch event {
+        case .publishStarted(let id):
+            publishId = id
+            try await run(policy.publisherDidStart())
+        case .tag(let tag):
+            guard publishId != nil else { return }
+            if !windowOpened {
+                let candidate =
+                    switch tag.type {
+                    case .video: tag.isKeyframe && !tag.isSequenceHeader
+                    case .audio: !tag.isSequenceHeader && !sawVideo
+                    case .scriptData: false
+                    }
+                if candidate {
+                    windowOpened = true
+                    try await run(policy.taskDidStart())
+                }
+            }
+            if tag.type == .video { sawVideo = true }
+            try await run(policy.mediaTagDidArrive(tag))
+            // The policy holds every tag it records (all but metadata) once a fragment is open.
+            if open != nil && !(tag.type == .scriptData && tag.isSequenceHeader) {
+                try await hold(tag)
+            }
+        case .publishEnded(let id):
+            guard publishId == id else { return }
+            publishId = nil
+            sawVideo = false
+            try await run(policy.publisherDidStop())
+        case .flushTick:
+            try await open?.file.flushIfDue()
+        case .taskEnded:
+            try await run(policy.taskDidEnd())
+            if open != nil { try await close() }
+        }
+    }
+
+    /// Leaves the open fragment's part file for recovery.
+    mutating func abandon() {
+        open?.file.abandon()
+        open = nil
+    }
+
+    private mutating func run(_ actions: [FragmentPolicy.Action]) async throws {
+        for action in actions {
+            switch action {
+            case .openFragment(let start):
+                try await openFragment(start)
+            case .writeTags(let tags):
+                try await commit(tags)
+            case .cutFragment(_, let next):
+                try await close()
+                try await openFragment(next)
+            case .closeFragment:
+                try await close()
+            }
+        }
+    }
+
+    /// Writes a tag the policy holds back after the committed bytes.
+    private mutating func hold(_ tag: FLVMediaTag) async throws {
+        guard var fragment = open else { return }
+        let bytes = fragment.shadow.write([tag])
+        fragment.heldBytes.append(bytes)
+        open = fragment
+        held.append(tag)
+        try await fragment.file.append(bytes)
+    }
+
+    /// The policy wrote `tags`: the oldest held ones. Their bytes are normally on file already.
+    private mutating func commit(_ tags: [FLVMediaTag]) async throws {
+        guard var fragment = open else { preconditionFailure("RecordingDriver: writeTags with no open fragment") }
+        let bytes = fragment.writer.write(tags)
+        let count = min(tags.count, held.count)
+        var speculative = ByteBuffer()
+        for part in fragment.heldBytes.prefix(count) { speculative.writeImmutableBuffer(part) }
+        held.removeFirst(count)
+        fragment.heldBytes.removeFirst(count)
+        let oldCommittedSize = fragment.committedSize
+        fragment.committedSize += bytes.readableBytes
+        open = fragment
+        if count != tags.count || speculative != bytes {
+            // The mirror diverged (a rebased timestamp): rewrite from the old committed end.
+            try await fragment.file.truncate(to: oldCommittedSize)
+            try await fragment.file.append(bytes)
+            try await rewriteHeld()
+        }
+    }
+
+    /// Writes the held tags again after the committed bytes, from a fresh shadow writer.
+    private mutating func rewriteHeld() async throws {
+        guard var fragment = open else { return }
+        if fragment.file.size != fragment.committedSize { try await fragment.file.truncate(to: fragment.committedSize) }
+        fragment.shadow = fragment.writer
+        fragment.heldBytes = []
+        for tag in held {
+            let bytes = fragment.shadow.write([tag])
+            fragment.heldBytes.append(bytes)
+            try await fragment.file.append(bytes)
+        }
+        open = fragment
+    }
+
+    private mutating func openFragment(_ start: FragmentPolicy.FragmentStart) async throws {
+        precondition(open == nil, "RecordingDriver: openFragment while a fragment is open")
+        let vid = FragmentLayout.newVid(bizId: context.bizId)
+        let startTime = context.nowMilliseconds()
+        let layout = context.layout
+        let part = layout.partPath(.init(channelId: task.channelId, vid: vid, taskId: task.id, startTime: startTime))
+        let file = try await FragmentFile.create(
+            partPath: part,
+            finalPath: layout.absolutePath(relative: layout.relativePath(channelId: task.channelId, vid: vid)),
+            flushInterval: context.flushInterval
+        )
+        var writer = FLVFragmentWriter(configuration: .init(maximumDuration: context.policy.maximumFragmentDuration))
+        let front = writer.open(metadata: start.metadata, sequenceHeaders: start.sequenceHeaders)
+        try await file.append(front)
+        open = OpenFragment(
+            writer: writer, committedSize: front.readableBytes, shadow: writer, heldBytes: [], file: file, vid: vid,
+            startTime: startTime
+        )
+        // Tags held over from the fragment just cut start this one.
+        if !held.isEmpty { try await rewriteHeld() }
+        logger.debug("fragment opened", metadata: ["fragment.vid": "\(vid)"])
+    }
+
+    private mutating func close() async throws {
+        guard var fragment = open else { return }
+        open = nil
+        let completion = fragment.writer.close()
+        // Truncating to the committed size drops the speculative tags; they move to the next fragment.
+        try await fragment.file.complete(writing: completion.bytes, at: completion.offset, length: completion.fileSize)
+        let duration = completion.duration.milliseconds
+        let record = RecordFragment(
+            fileId: FragmentLayout.newFileId(), vid: fragment.vid, taskId: task.id, channelId: task.channelId,
+            startTime: fragment.startTime, endTime: fragment.startTime + duration, duration: duration,
+            size: Int64(completion.fileSize),
+            path: context.layout.relativePath(channelId: task.channelId, vid: fragment.vid)
+        )
+        try await context.store.insertFragment(record)
+        try await fragment.file.publish()
+        registered.append(record)
+        logger.info(
+            "fragment recorded",
+            metadata: ["fragment.vid": "\(record.vid)", "fragment.duration.ms": "\(duration)", "fragment.size": "\(record.size)"]
+        )
+    }
+}
+
+extension Duration {
+    var milliseconds: Int64 {
+        let (seconds, attoseconds) = components
+        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
+    }
+}
