@@ -207,6 +207,20 @@ import Testing
         if let time = firstFrame.last.flatMap({ Double($0) }) {
             #expect(time <= target && time > target - 2.01, "seek to \(target) s landed at \(time) s")
         }
+        // And `ffmpeg -ss` (without accurate seek, keeping timestamps) starts decoding at that keyframe.
+        let ffmpegSeek = try run(
+            "ffmpeg",
+            ["-hide_banner", "-noaccurate_seek", "-ss", "\(target)", "-copyts", "-i", path, "-map", "0:v:0", "-frames:v", "1",
+             "-vf", "showinfo", "-f", "null", "-"]
+        )
+        #expect(ffmpegSeek.status == 0, "ffmpeg -ss \(target) \(path): \(ffmpegSeek.output.suffix(400))")
+        let shown = ffmpegSeek.output.firstMatch(of: /pts_time:([0-9.]+).*iskey:(\d)/)
+        let landed = shown.flatMap { Double($0.1) }
+        #expect(shown?.2 == "1", "ffmpeg -ss \(target) did not start on a keyframe: \(ffmpegSeek.output.suffix(400))")
+        let keyframeTimes = keyframes.map { Double($0.timestamp) / 1000 }
+        let onKeyframe = landed.map { time in keyframeTimes.contains { abs($0 - time) < 0.002 } } ?? false
+        #expect(onKeyframe, "ffmpeg -ss \(target) landed at \(String(describing: landed)), not on an indexed keyframe")
+        #expect(landed.map { $0 <= target && $0 > target - 2.01 } == true)
         return frames
     }
 
