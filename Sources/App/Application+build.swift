@@ -36,8 +36,11 @@ public func apiKeys(_ configuration: ReelConfiguration, _ credentials: Credentia
     return (credentials.secretId, credentials.secretKey)
 }
 
-/// Builds the HTTP router: the LVB endpoint and `/healthz`.
-public func buildRouter(_ configuration: ReelConfiguration, _ dependencies: ReelDependencies) -> Router<BasicRequestContext> {
+/// Builds the HTTP router: the LVB endpoint, the VOD library (`/<vid>.f0.flv`) and `/healthz`.
+public func buildRouter(
+    _ configuration: ReelConfiguration, _ dependencies: ReelDependencies,
+    logger: Logger = Logger(label: "reel.http")
+) -> Router<BasicRequestContext> {
     let keys = apiKeys(configuration, dependencies.credentials)
     let channels = ChannelActions(
         store: dependencies.store,
@@ -69,6 +72,8 @@ public func buildRouter(_ configuration: ReelConfiguration, _ dependencies: Reel
     let router = Router()
     endpoint.register(on: router)
     router.get("/healthz") { _, _ in "ok\n" }
+    FragmentFileResponder(store: dependencies.store, dataDirectory: configuration.dataDirectory, logger: logger)
+        .register(on: router)
     return router
 }
 
@@ -78,7 +83,7 @@ public func buildApplication(
     onServerRunning: @escaping @Sendable (any NIOCore.Channel) async -> Void = { _ in }
 ) -> some ApplicationProtocol {
     Application(
-        router: buildRouter(configuration, dependencies),
+        router: buildRouter(configuration, dependencies, logger: logger),
         configuration: .init(address: .hostname(configuration.bindHost, port: configuration.httpPort), serverName: "Reel"),
         onServerRunning: onServerRunning,
         logger: logger

@@ -75,6 +75,8 @@ import Testing
         let second = try await store.fragments(FragmentQuery(scope: .channel("c1"), from: 15_000, pageNo: 2, pageSize: 1))
         #expect(second.fragments == [fragments[0]])
         #expect(try await store.fragment(vid: fragments[2].vid) == fragments[2])
+        #expect(try await store.fragment(vid: "1000_" + String(repeating: "f", count: 32)) == nil)
+        #expect(try await store.fragment(vid: "") == nil)
         // Then task listings count them
         let page = try await store.tasks(channelId: "c1", pageNo: 1, pageSize: 10)
         #expect(page.tasks.map(\.fragmentCount) == [3, 1])
