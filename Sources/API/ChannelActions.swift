@@ -1,6 +1,18 @@
 import LVB
 import Store
 
+extension RecordingStore {
+    /// The channel named by the request's `channelId`.
+    /// - Throws: ``LVBError`` 4000 when `channelId` is missing or malformed, 4000 (20301) when
+    ///   no channel has it.
+    func existingChannel(named parameters: LVBParameters) async throws -> LiveChannel {
+        let id = try parameters.required("channelId")
+        try ChannelActions.validateChannelId(id, parameter: "channelId")
+        guard let channel = try await channel(id: id) else { throw LVBError.channelDoesNotExist(id) }
+        return channel
+    }
+}
+
 /// The channel actions of spec §7: CreateLVBChannel, DescribeLVBChannelList, DescribeLVBChannel,
 /// ModifyLVBChannel, StartLVBChannel, StopLVBChannel, DeleteLVBChannel, DescribeLVBOnlineUsers.
 public struct ChannelActions: Sendable {
@@ -238,8 +250,7 @@ public struct ChannelActions: Sendable {
     // MARK: Helpers
 
     private func address(_ request: LVBActionRequest) -> String {
-        let host = settings.publicHost ?? request.requestHost ?? "localhost"
-        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+        request.addressHost(publicHost: settings.publicHost)
     }
 
     func upstreamAddress(_ channel: LiveChannel, host: String, now: Int64) -> String {
@@ -272,10 +283,7 @@ public struct ChannelActions: Sendable {
     }
 
     private func existingChannel(_ p: LVBParameters) async throws -> LiveChannel {
-        let id = try p.required("channelId")
-        try Self.validateChannelId(id, parameter: "channelId")
-        guard let channel = try await store.channel(id: id) else { throw LVBError.channelDoesNotExist(id) }
-        return channel
+        try await store.existingChannel(named: p)
     }
 
     private func existingChannels(_ ids: [String]) async throws -> [LiveChannel] {

@@ -17,6 +17,20 @@ public struct LVBActionRequest: Sendable {
     }
 }
 
+extension LVBActionRequest {
+    /// The host to put into returned addresses: the configured public host, else the host the
+    /// client called, else `localhost`; an IPv6 literal is bracketed.
+    public func addressHost(publicHost: String?) -> String {
+        Self.addressHost(publicHost: publicHost, requestHost: requestHost)
+    }
+
+    /// ``addressHost(publicHost:)`` for a request host known apart from a request.
+    public static func addressHost(publicHost: String?, requestHost: String?) -> String {
+        let host = publicHost ?? requestHost ?? "localhost"
+        return host.contains(":") && !host.hasPrefix("[") ? "[\(host)]" : host
+    }
+}
+
 /// The fields an action adds to the envelope after `code`, `message` and `codeDesc`.
 public typealias LVBFields = [(String, LVBJSON)]
 

@@ -196,8 +196,7 @@ public struct RecordActions: Sendable {
         if let base = settings.vodBaseURL {
             return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/\(vid).f0.flv"
         }
-        var host = settings.publicHost ?? requestHost ?? "localhost"
-        if host.contains(":") && !host.hasPrefix("[") { host = "[\(host)]" }
+        let host = LVBActionRequest.addressHost(publicHost: settings.publicHost, requestHost: requestHost)
         return "http://\(host):\(settings.httpPort)/\(vid).f0.flv"
     }
 
@@ -241,10 +240,7 @@ public struct RecordActions: Sendable {
     }
 
     private func existingChannel(_ p: LVBParameters) async throws -> LiveChannel {
-        let id = try p.required("channelId")
-        try ChannelActions.validateChannelId(id, parameter: "channelId")
-        guard let channel = try await store.channel(id: id) else { throw LVBError.channelDoesNotExist(id) }
-        return channel
+        try await store.existingChannel(named: p)
     }
 
     /// The task named by `taskId`, which must belong to `channelId`.
