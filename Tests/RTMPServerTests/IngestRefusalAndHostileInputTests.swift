@@ -165,10 +165,6 @@ import Testing
                         for _ in 0..<10_000 { body.writeBytes([0x03, 0x00, 0x01, 0x61]) }
                         body.writeBytes([0x05])
                         for _ in 0..<10_000 { body.writeBytes([0x00, 0x00, 0x09]) }
-                        try await client.send(
-                            .commandAMF0(RTMPCommand(name: "x", transactionID: 0)),
-                            messageStreamID: 0
-                        )
                         try await client.send(.unsupported(.commandAMF0, body))
                     }
                 ),
