@@ -32,8 +32,8 @@ public struct FLVFragmentWriter: Sendable {
         /// subsampled. Default 1 s.
         public var minimumKeyframeInterval: Duration
 
-        /// The most index entries any configuration reserves: 3600, which keeps the padding
-        /// string of the reserved metadata within an AMF0 short string.
+        /// The most index entries any configuration reserves: 3600 (one an hour at 1 s keyframes),
+        /// which bounds the reserved metadata near 65 KB.
         public static let maximumKeyframeCapacity = 3600
 
         public init(maximumDuration: Duration = .seconds(1800), minimumKeyframeInterval: Duration = .seconds(1)) {

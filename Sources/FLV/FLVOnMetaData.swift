@@ -9,13 +9,15 @@ import NIOCore
 /// publisher's kept properties (``keptPublisherProperties``), `videocodecid`, `audiocodecid`
 /// (each only when that kind of media was written), `filesize`, `hasVideo`, `hasAudio`,
 /// `hasMetadata`, `hasKeyframes`, `lasttimestamp`, `lastkeyframetimestamp`, `keyframes`
-/// (`times`, `filepositions`) and `padding`, a string of spaces.
+/// (`times`, `filepositions`) and `padding`, a strict array of strings of spaces.
 ///
 /// Size is deterministic: numbers and booleans have fixed AMF0 sizes, the publisher's
 /// properties are fixed when the fragment opens, and the keyframe arrays hold at most
 /// `keyframes.capacity` entries of 18 bytes each. The reserved length is the encoding with
-/// every optional field present, a full index and an empty padding string; the final encoding
-/// is grown to that length with padding.
+/// every optional field present, a full index and the smallest padding (one empty string); the
+/// final encoding is grown to that length with padding. Padding strings are at most
+/// ``maximumPaddingStringLength`` bytes: FFmpeg's FLV demuxer reads script strings into a
+/// 256-byte buffer and reports an error on longer ones.
 struct FLVOnMetaData: Sendable, Hashable {
     /// Publisher `onMetaData` properties copied into fragments, when they are numbers,
     /// booleans or strings of at most ``maximumPublisherStringLength`` bytes.
@@ -26,6 +28,8 @@ struct FLVOnMetaData: Sendable, Hashable {
     static let maximumPublisherStringLength = 256
     /// Encoded bytes per keyframe index entry: one number in each array.
     static let bytesPerKeyframe = 18
+    /// The longest string in the padding array.
+    static let maximumPaddingStringLength = 255
 
     var publisherProperties: [AMFObject.Property]
     var keyframes: FLVKeyframeIndex
@@ -72,7 +76,7 @@ struct FLVOnMetaData: Sendable, Hashable {
     func encoded(reservedLength: Int) -> ByteBuffer {
         let unpadded = Self.encode(self, times: keyframes.times, filePositions: keyframes.filePositions, padding: 0)
         let padding = reservedLength - unpadded.readableBytes
-        precondition(padding >= 0 && padding <= UInt16.max, "onMetaData needs \(padding) bytes of padding")
+        precondition(padding >= 0, "onMetaData is \(-padding) bytes over its reserved length")
         guard padding > 0 else { return unpadded }
         let padded = Self.encode(self, times: keyframes.times, filePositions: keyframes.filePositions, padding: padding)
         precondition(padded.readableBytes == reservedLength, "padded onMetaData is \(padded.readableBytes) bytes")
@@ -116,11 +120,26 @@ struct FLVOnMetaData: Sendable, Hashable {
             "times": .strictArray(times.map(AMF0Value.number)),
             "filepositions": .strictArray(filePositions.map(AMF0Value.number)),
         ])
-        object["padding"] = .string(String(repeating: " ", count: padding))
+        object["padding"] = .strictArray(paddingStrings(growingBy: padding).map(AMF0Value.string))
         var buffer = ByteBuffer()
         buffer.writeAMF0Value(.string("onMetaData"))
         buffer.writeAMF0Value(.ecmaArray(object))
         return buffer
+    }
+
+    /// Strings of spaces, each at most ``maximumPaddingStringLength`` bytes, whose strict array
+    /// encodes `extra` bytes longer than the array of one empty string.
+    static func paddingStrings(growingBy extra: Int) -> [String] {
+        // Each string costs a marker and a 16-bit length (3 bytes) before its spaces.
+        let perString = 3 + maximumPaddingStringLength
+        let total = 3 + extra
+        let count = max(1, (total + perString - 1) / perString)
+        var spaces = total - 3 * count
+        return (0..<count).map { index in
+            let length = index == count - 1 ? spaces : min(spaces, maximumPaddingStringLength)
+            spaces -= length
+            return String(repeating: " ", count: length)
+        }
     }
 
     /// The kept publisher properties of a script tag body holding `onMetaData` (possibly behind

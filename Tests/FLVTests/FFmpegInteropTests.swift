@@ -46,6 +46,11 @@ struct FFmpegInteropTests {
             ["-v", "error", "-show_entries", "format=duration:stream=codec_name", "-of", "default=nw=1", file.path]
         )
         #expect(probe.status == 0, "ffprobe \(file.lastPathComponent): \(probe.output)")
+        // At `-v error` anything besides the requested entries is a complaint about the file.
+        let complaints = probe.output.split(separator: "\n").filter {
+            !$0.hasPrefix("duration=") && !$0.hasPrefix("codec_name=")
+        }
+        #expect(complaints.isEmpty, "ffprobe \(file.lastPathComponent) complained: \(complaints)")
         #expect(probe.output.contains("codec_name=h264") && probe.output.contains("codec_name=aac"), "\(probe.output)")
         let decode = try run("ffmpeg", ["-v", "error", "-xerror", "-i", file.path, "-f", "null", "-"])
         #expect(
@@ -128,6 +133,18 @@ struct FFmpegInteropTests {
             total += duration
         }
         #expect(abs(total - 6) < 0.3, "fragments add up to \(total) s")
+
+        // The whole source as one fragment of a default writer (30 minutes reserved, so tens
+        // of kilobytes of padding).
+        var whole = FLVFragmentWriter()
+        var wholeFile = whole.open(metadata: tags.first, sequenceHeaders: tags.filter(\.isSequenceHeader))
+        for tag in tags.dropFirst() where !tag.isSequenceHeader { whole.write(tag, into: &wholeFile) }
+        let wholeCompletion = whole.close()
+        wholeFile.setBuffer(wholeCompletion.bytes, at: wholeCompletion.offset)
+        try checkMetadata(wholeFile)
+        let wholeURL = directory.appendingPathComponent("whole.flv")
+        try Data(wholeFile.readableBytesView).write(to: wholeURL)
+        #expect(abs(try Self.validate(wholeURL) - 6) < 0.3)
 
         // A crash mid-write of fragment 1, its metadata never completed: cut around every tag
         // boundary, the repair keeps exactly the complete tags and indexes them.

@@ -141,10 +141,30 @@ struct FLVFragmentWriterTests {
             minimumKeyframeInterval: .milliseconds(1)
         )
         #expect(largest.keyframeCapacity == FLVFragmentWriter.Configuration.maximumKeyframeCapacity)
-        // The largest reservation still pads with an AMF0 short string.
         let fragment = WrittenFragment(tags: Array(Self.stream.prefix(10)), configuration: largest)
         #expect(fragment.completion.bytes.readableBytes < FLVHeader.encodedLength + 11 + 4 + 66_000)
         try checkMetadata(fragment.finished)
+    }
+
+    @Test("padding is an array of strings FFmpeg can read: none over 255 bytes, any size reachable")
+    func paddingStrings() throws {
+        let empty = AMF0Value.strictArray([.string("")])
+        var base = ByteBuffer()
+        base.writeAMF0Value(empty)
+        for extra in [0, 1, 2, 3, 254, 255, 256, 257, 258, 259, 515, 516, 1000, 64_000] {
+            let strings = FLVOnMetaData.paddingStrings(growingBy: extra)
+            #expect(strings.allSatisfy { $0.utf8.count <= 255 && $0.allSatisfy { $0 == " " } })
+            var encoded = ByteBuffer()
+            encoded.writeAMF0Value(.strictArray(strings.map(AMF0Value.string)))
+            #expect(encoded.readableBytes == base.readableBytes + extra, "extra \(extra)")
+        }
+        // A default (30 minute) fragment with a few keyframes pads tens of kilobytes.
+        let fragment = WrittenFragment(tags: Array(Self.stream.prefix(100)), configuration: .init())
+        guard case .strictArray(let padding) = try onMetaData(fragment.finished)["padding"] else {
+            throw FLVDecodingError(.missingMetadata)
+        }
+        #expect(padding.count > 100)
+        #expect(padding.allSatisfy { if case .string(let s) = $0 { s.utf8.count <= 255 } else { false } })
     }
 
     @Test("without publisher metadata or audio the fields are left out")
