@@ -50,6 +50,7 @@ let package = Package(
             dependencies: [
                 "LVB",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
@@ -59,6 +60,17 @@ let package = Package(
                 "FLV", "Store", "RTMPServer",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .target(
+            name: "Events",
+            dependencies: [
+                "LVB", "Store",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -74,7 +86,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "API", "Store", "LVB", "RTMPServer", "Recorder",
+                "API", "Store", "LVB", "RTMPServer", "Recorder", "Events",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
@@ -111,6 +123,10 @@ let package = Package(
         ),
         .testTarget(name: "StoreTests", dependencies: ["Store"]),
         .testTarget(
+            name: "EventsTests",
+            dependencies: ["Events", "Store", "LVB", .product(name: "Logging", package: "swift-log")]
+        ),
+        .testTarget(
             name: "RecorderTests",
             dependencies: [
                 "Recorder", "FLV", "AMF", "Store", "RTMPServer",
@@ -129,8 +145,10 @@ let package = Package(
         .testTarget(
             name: "IntegrationTests",
             dependencies: [
-                "App", "LVB", "FLV",
+                "App", "LVB", "FLV", "Store",
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
         ),

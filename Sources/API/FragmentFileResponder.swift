@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import LVB
 import Logging
 import Store
 
@@ -16,19 +17,32 @@ import Store
 ///   exact `Last-Modified` date) honours the range only when it matches (§13.1.5).
 /// - `HEAD` answers GET's status and headers without a body.
 /// - The body streams from disk in chunks (Hummingbird `FileIO`), never whole in memory.
+/// - With a play key, only URLs signed with it (``LVBPlayAuth``: `t` and `sign`) and not
+///   expired play; others get 403 before the store is asked, so an unsigned request cannot
+///   tell which vids exist.
 public struct FragmentFileResponder: Sendable {
     public let store: any RecordingStore
     /// The data folder the stored fragment paths are relative to.
     public let dataDirectory: String
+    /// The key play URLs must be signed with; `nil` serves every URL.
+    public let playKey: String?
+    private let now: @Sendable () -> Int64
     private let files: LocalFileSystem
 
     /// - Parameters:
     ///   - store: where fragments are looked up by vid.
     ///   - dataDirectory: the data folder the recorder writes under.
+    ///   - playKey: the key play URLs must be signed with (`--play-key`), or `nil`.
+    ///   - now: the server's clock, Unix seconds.
     ///   - logger: notes the folder served from.
-    public init(store: any RecordingStore, dataDirectory: String, logger: Logger) {
+    public init(
+        store: any RecordingStore, dataDirectory: String, playKey: String? = nil,
+        now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) }, logger: Logger
+    ) {
         self.store = store
         self.dataDirectory = dataDirectory
+        self.playKey = playKey
+        self.now = now
         self.files = LocalFileSystem(rootFolder: dataDirectory, threadPool: .singleton, logger: logger)
     }
 
@@ -43,9 +57,29 @@ public struct FragmentFileResponder: Sendable {
 
     /// Answers one request for `/<vid>.f0.flv`.
     /// - Throws: `HTTPError(.notFound)` for a malformed or unknown vid or a missing file.
+    /// - Throws: `HTTPError(.forbidden)` for a missing, wrong or expired signature when a play
+    ///   key is set.
     public func respond(_ request: Request, context: some RequestContext) async throws -> Response {
-        guard let vid = context.parameters.get("vid"), Self.isVid(vid),
-            let fragment = try await store.fragment(vid: vid),
+        guard let vid = context.parameters.get("vid"), Self.isVid(vid) else { throw HTTPError(.notFound) }
+        if let playKey {
+            let query = request.uri.queryParameters
+            do throws(LVBPlayAuth.Failure) {
+                try LVBPlayAuth.verify(
+                    key: playKey, path: "/\(vid)\(Self.playSuffix)", t: query["t"].map(String.init),
+                    sign: query["sign"].map(String.init), now: now()
+                )
+            } catch {
+                let reason =
+                    switch error {
+                    case .missing: "this recording needs a signed play URL (t and sign)"
+                    case .malformed: "t is not hexadecimal Unix seconds"
+                    case .expired: "the play URL has expired"
+                    case .wrongSign: "sign does not match"
+                    }
+                throw HTTPError(.forbidden, message: reason)
+            }
+        }
+        guard let fragment = try await store.fragment(vid: vid),
             Self.isServablePath(fragment.path),
             let path = files.getFileIdentifier(fragment.path),
             let attributes = try await files.getAttributes(id: path), !attributes.isFolder
@@ -93,20 +127,7 @@ public struct FragmentFileResponder: Sendable {
     }
 
     /// A vid: `<decimal digits>_<32 lowercase hex>`, ASCII only.
-    public static func isVid(_ text: String) -> Bool {
-        let utf8 = Array(text.utf8)
-        guard let underscore = utf8.firstIndex(of: UInt8(ascii: "_")), underscore > 0, utf8.count - underscore - 1 == 32
-        else {
-            return false
-        }
-        let digits = utf8[..<underscore]
-        let hex = utf8[(underscore + 1)...]
-        return digits.allSatisfy { $0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9") }
-            && hex.allSatisfy {
-                ($0 >= UInt8(ascii: "0") && $0 <= UInt8(ascii: "9"))
-                    || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f"))
-            }
-    }
+    public static func isVid(_ text: String) -> Bool { RecordFragment.isVid(text) }
 
     /// A stored path that stays inside the data folder and names a closed fragment: relative,
     /// no `.`/`..` or empty components, ending in `.flv` (never a `.part`).

@@ -24,13 +24,19 @@ public struct RecordActions: Sendable {
         public var startGrace: Int64
         /// CreateRecord's default window length, seconds. Default 86,400 (one day).
         public var defaultDuration: Int64
+        /// When set, play URLs carry `t` and `sign` (``LVBPlayAuth``) and only signed ones play.
+        public var playKey: String?
+        /// How long a returned signed play URL stays valid, seconds. Default 86,400.
+        public var playURLLifetime: Int64
 
         public init(
             timeZone: LVBTimeZone = .chinaStandardTime, publicHost: String? = nil,
             ports: ListeningPorts = ListeningPorts(http: 8080, rtmp: 1935),
             vodBaseURL: String? = nil, defaultStartDelay: Int64 = 120, startGrace: Int64 = 300,
-            defaultDuration: Int64 = 86_400
+            defaultDuration: Int64 = 86_400, playKey: String? = nil, playURLLifetime: Int64 = 86_400
         ) {
+            self.playKey = playKey
+            self.playURLLifetime = playURLLifetime
             self.timeZone = timeZone
             self.publicHost = publicHost
             self.ports = ports
@@ -191,13 +197,16 @@ public struct RecordActions: Sendable {
 
     // MARK: Helpers
 
-    /// `http://<host>:<port>/<vid>.f0.flv`, or `<vod-base-url>/<vid>.f0.flv`.
-    public func playURL(vid: String, requestHost: String?) -> String {
+    /// `http://<host>:<port>/<vid>.f0.flv`, or `<vod-base-url>/<vid>.f0.flv`; with a play key,
+    /// followed by `?t=…&sign=…` valid for the play URL lifetime from `now` (Unix seconds).
+    public func playURL(vid: String, requestHost: String?, now: Int64) -> String {
+        let path = "/\(vid)\(FragmentFileResponder.playSuffix)"
+        let query = settings.playKey.map { "?" + LVBPlayAuth.query(key: $0, path: path, expiry: now + settings.playURLLifetime) }
         if let base = settings.vodBaseURL {
-            return (base.hasSuffix("/") ? String(base.dropLast()) : base) + "/\(vid).f0.flv"
+            return (base.hasSuffix("/") ? String(base.dropLast()) : base) + path + (query ?? "")
         }
         let host = LVBActionRequest.addressHost(publicHost: settings.publicHost, requestHost: requestHost)
-        return "http://\(host):\(settings.httpPort)/\(vid).f0.flv"
+        return "http://\(host):\(settings.httpPort)" + path + (query ?? "")
     }
 
     private func fragmentFields(_ fragment: RecordFragment, channelName: String?, request: LVBActionRequest) -> LVBJSON {
@@ -211,7 +220,7 @@ public struct RecordActions: Sendable {
             ("endTime", .string(LVBTime.format(end, in: settings.timeZone))),
             ("duration", .double(Double(fragment.duration) / 1000)),
             ("size", .int(fragment.size)),
-            ("playUrl", .string(playURL(vid: fragment.vid, requestHost: request.requestHost))),
+            ("playUrl", .string(playURL(vid: fragment.vid, requestHost: request.requestHost, now: request.now))),
         ])
     }
 

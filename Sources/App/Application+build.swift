@@ -51,13 +51,7 @@ public func buildRouter(
         ),
         publishers: dependencies.publishers
     )
-    let records = RecordActions(
-        store: dependencies.store,
-        settings: .init(
-            timeZone: configuration.apiTimeZone, publicHost: configuration.publicHost, ports: dependencies.ports,
-            vodBaseURL: configuration.vodBaseURL
-        )
-    )
+    let records = recordActions(configuration, dependencies)
     let endpoint = LVBEndpoint(
         configuration: .init(
             parameterLimits: .init(maxCount: configuration.maxParameters, maxEncodedBytes: configuration.maxRequestBytes)
@@ -72,9 +66,23 @@ public func buildRouter(
     let router = Router()
     endpoint.register(on: router)
     router.get("/healthz") { _, _ in "ok\n" }
-    FragmentFileResponder(store: dependencies.store, dataDirectory: configuration.dataDirectory, logger: logger)
-        .register(on: router)
+    FragmentFileResponder(
+        store: dependencies.store, dataDirectory: configuration.dataDirectory, playKey: configuration.playKey,
+        now: dependencies.now, logger: logger
+    ).register(on: router)
     return router
+}
+
+/// The recording actions of a server (also what builds play URLs for events).
+func recordActions(_ configuration: ReelConfiguration, _ dependencies: ReelDependencies) -> RecordActions {
+    RecordActions(
+        store: dependencies.store,
+        settings: .init(
+            timeZone: configuration.apiTimeZone, publicHost: configuration.publicHost, ports: dependencies.ports,
+            vodBaseURL: configuration.vodBaseURL, playKey: configuration.playKey,
+            playURLLifetime: configuration.playURLLifetime
+        )
+    )
 }
 
 /// Builds the HTTP application of a server.

@@ -44,6 +44,14 @@ public struct ReelConfiguration: Sendable {
     public var maxFragmentDuration: Int = 1800
     /// Prefix of returned play URLs (`<prefix>/<vid>.f0.flv`); default `http://<public host>:<http port>`.
     public var vodBaseURL: String?
+    /// When set, play URLs must be signed with this key (`t` and `sign`); default: public.
+    public var playKey: String?
+    /// How long a returned signed play URL stays valid, seconds. Default 86,400.
+    public var playURLLifetime: Int64 = 86_400
+    /// Where recording events are POSTed (spec §9); default: no events.
+    public var callbackURL: String?
+    /// The key events are signed with (`sign = md5(key + t)`); required with a callback URL.
+    public var callbackKey: String?
     /// Log level. Default `info`.
     public var logLevel: Logger.Level = .info
 
@@ -80,6 +88,10 @@ public struct ReelConfiguration: Sendable {
         Setting(name: "rtmp-idle-timeout", help: "seconds without a complete RTMP message before closing (default 20)"),
         Setting(name: "max-fragment-duration", help: "most seconds of media in one recorded fragment (default 1800)"),
         Setting(name: "vod-base-url", help: "prefix of returned play URLs (default http://<public host>:<http port>)"),
+        Setting(name: "play-key", help: "key play URLs must be signed with, t and sign (default: recordings are public)"),
+        Setting(name: "play-url-lifetime", help: "seconds a returned signed play URL stays valid (default 86400)"),
+        Setting(name: "callback-url", help: "URL recording events are POSTed to (default: no events)"),
+        Setting(name: "callback-key", help: "key events are signed with, sign = md5(key + t); needed with callback-url"),
         Setting(name: "log-level", help: "trace, debug, info, notice, warning, error or critical (default info)"),
     ]
 
@@ -116,6 +128,11 @@ public struct ReelConfiguration: Sendable {
             guard let value = flags[setting.name] ?? environment[setting.environmentVariable] ?? fileValues[setting.name]
             else { continue }
             try configuration.apply(setting.name, value)
+        }
+        if configuration.callbackURL != nil && configuration.callbackKey == nil {
+            throw InvalidSetting(
+                name: "callback-key", value: "", reason: "events are signed: give a callback key with the callback URL"
+            )
         }
         return configuration
     }
@@ -159,6 +176,14 @@ public struct ReelConfiguration: Sendable {
                 throw InvalidSetting(name: name, value: value, reason: "expected an http:// or https:// URL")
             }
             vodBaseURL = value.isEmpty ? nil : value
+        case "play-key": playKey = value.isEmpty ? nil : value
+        case "play-url-lifetime": playURLLifetime = Int64(try integer(60...(100 * 365 * 86_400)))
+        case "callback-url":
+            guard value.isEmpty || value.hasPrefix("http://") || value.hasPrefix("https://") else {
+                throw InvalidSetting(name: name, value: value, reason: "expected an http:// or https:// URL")
+            }
+            callbackURL = value.isEmpty ? nil : value
+        case "callback-key": callbackKey = value.isEmpty ? nil : value
         case "log-level":
             guard let level = Logger.Level(rawValue: value) else {
                 throw InvalidSetting(name: name, value: value, reason: "expected trace, debug, info, notice, warning, error or critical")

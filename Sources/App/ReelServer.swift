@@ -1,3 +1,4 @@
+import Events
 import Foundation
 import Hummingbird
 import API
@@ -30,16 +31,23 @@ public enum ReelServer {
         )
     }
 
-    /// Runs the server until a shutdown signal. Services start in the order recorder, HTTP,
-    /// RTMP ingest, scheduler (after fragment recovery); shutdown is graceful and in reverse
-    /// order, so ingest stops before the recorder completes the open fragments.
+    /// Runs the server until a shutdown signal. Services start in the order event dispatcher
+    /// (with a callback URL), recorder, HTTP, RTMP ingest, scheduler (after fragment recovery
+    /// and library reconciliation); shutdown is graceful and in reverse order, so ingest stops
+    /// before the recorder completes the open fragments.
     /// - Parameter onHTTPRunning: called with the HTTP port once the server listens.
     public static func run(
         _ configuration: ReelConfiguration, dependencies: ReelDependencies, logger: Logger,
         onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
+        let dispatcher = callbackDispatcher(configuration, dependencies, logger: logger)
+        let announcer =
+            dispatcher.map { dispatcher in
+                CallbackEvents(pushHost: eventHost(configuration)).announcer { dispatcher.wake() }
+            } ?? .none
         let hub = ChannelHub(
-            store: dependencies.store, pushKey: dependencies.credentials.pushKey, now: dependencies.now, logger: logger
+            store: dependencies.store, pushKey: dependencies.credentials.pushKey, now: dependencies.now,
+            announcer: announcer, logger: logger
         )
         try await hub.recoverStatusAfterRestart()
         var dependencies = dependencies
@@ -55,22 +63,46 @@ public enum ReelServer {
                 dataDirectory: configuration.dataDirectory, bizId: configuration.bizId,
                 maximumFragmentDuration: .seconds(configuration.maxFragmentDuration)
             ),
-            store: dependencies.store, source: hub, logger: logger
+            store: dependencies.store, source: hub, announcer: announcer, logger: logger
         )
-        // Unfinished fragments of a crashed run are finished before any push is accepted.
+        // Unfinished fragments of a crashed run are finished before any push is accepted, then
+        // the store and the blob store are made to agree.
         try await recorder.recoverUnfinishedFragments()
+        try await recorder.reconcileLibrary()
         let ingest = RTMPIngestServer(configuration: rtmpConfiguration(configuration), hub: hub, logger: logger) { port in
             ports.rtmp = port
         }
         let scheduler = RecordScheduler(store: dependencies.store, recorder: recorder, now: dependencies.now, logger: logger)
         // Shutdown runs in reverse: the scheduler stops, ingest ends publishes (closing their
         // fragments), then the recorder completes what is still open.
+        let services: [any Service] = (dispatcher.map { [$0] } ?? []) + [recorder, app, ingest, scheduler]
         let group = ServiceGroup(
-            configuration: .init(
-                services: [recorder, app, ingest, scheduler], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger
-            )
+            configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
         try await group.run()
+    }
+
+    /// The event dispatcher, when a callback URL is configured.
+    static func callbackDispatcher(
+        _ configuration: ReelConfiguration, _ dependencies: ReelDependencies, logger: Logger
+    ) -> CallbackDispatcher? {
+        guard let url = configuration.callbackURL, let key = configuration.callbackKey else { return nil }
+        let records = recordActions(configuration, dependencies)
+        let (now, host) = (dependencies.now, eventHost(configuration))
+        return CallbackDispatcher(
+            configuration: .init(key: key), store: dependencies.store, transport: HTTPCallbackTransport(url: url),
+            playURL: { vid in records.playURL(vid: vid, requestHost: host, now: now()) },
+            nowMilliseconds: { Int64(Date().timeIntervalSince1970 * 1000) }, logger: logger
+        )
+    }
+
+    /// The host events name in addresses, having no request to take one from: the public host,
+    /// else the address the servers listen on, else (listening on every address) the machine's
+    /// host name.
+    static func eventHost(_ configuration: ReelConfiguration) -> String {
+        if let host = configuration.publicHost { return host }
+        let wildcard = ["0.0.0.0", "::", "[::]", ""].contains(configuration.bindHost)
+        return wildcard ? ProcessInfo.processInfo.hostName : configuration.bindHost
     }
 
     /// The RTMP server's settings from the configuration.

@@ -33,6 +33,10 @@ struct Serve: AsyncParsableCommand {
     @Option(name: .customLong("rtmp-idle-timeout"), help: "Seconds without an RTMP message before closing.") var rtmpIdleTimeout: String?
     @Option(name: .customLong("max-fragment-duration"), help: "Most seconds of media per recorded fragment (default 1800).") var maxFragmentDuration: String?
     @Option(name: .customLong("vod-base-url"), help: "Prefix of returned play URLs.") var vodBaseURL: String?
+    @Option(name: .customLong("play-key"), help: "Key play URLs must be signed with (default: public).") var playKey: String?
+    @Option(name: .customLong("play-url-lifetime"), help: "Seconds a signed play URL stays valid (default 86400).") var playURLLifetime: String?
+    @Option(name: .customLong("callback-url"), help: "URL recording events are POSTed to.") var callbackURL: String?
+    @Option(name: .customLong("callback-key"), help: "Key events are signed with: md5(key + t).") var callbackKey: String?
     @Option(name: .customLong("log-level"), help: "Log level (default info).") var logLevel: String?
 
     func run() async throws {
@@ -43,7 +47,8 @@ struct Serve: AsyncParsableCommand {
             "max-parameters": maxParameters, "max-request-bytes": maxRequestBytes,
             "max-remembered-nonces": maxRememberedNonces, "rtmp-max-connections": rtmpMaxConnections,
             "rtmp-handshake-timeout": rtmpHandshakeTimeout, "rtmp-idle-timeout": rtmpIdleTimeout, "max-fragment-duration": maxFragmentDuration,
-            "vod-base-url": vodBaseURL, "log-level": logLevel,
+            "vod-base-url": vodBaseURL, "play-key": playKey, "play-url-lifetime": playURLLifetime,
+            "callback-url": callbackURL, "callback-key": callbackKey, "log-level": logLevel,
         ]
         let environment = ProcessInfo.processInfo.environment
         let configPath = config ?? environment["REEL_CONFIG"]

@@ -14,10 +14,7 @@ public enum LVBPushAuth {
 
     /// The `txSecret` for a stream and an expiry.
     public static func secret(key: String, streamId: String, txTime: String) -> String {
-        Insecure.MD5.hash(data: Array((key + streamId + txTime).utf8)).map { byte in
-            let hex = String(byte, radix: 16)
-            return byte < 16 ? "0" + hex : hex
-        }.joined()
+        LVBDigest.md5Hex(key + streamId + txTime)
     }
 
     /// The query string `txSecret=…&txTime=…` valid until `expiry` (Unix seconds).
@@ -42,14 +39,7 @@ public enum LVBPushAuth {
         guard let txSecret, let txTime else { throw .missing }
         guard let expiry = UInt64(txTime, radix: 16), txTime.count <= 16 else { throw .malformed }
         let expected = secret(key: key, streamId: streamId, txTime: txTime)
-        guard constantTimeEqual(Array(expected.utf8), Array(txSecret.lowercased().utf8)) else { throw .wrongSecret }
+        guard LVBDigest.constantTimeEqual(expected, txSecret.lowercased()) else { throw .wrongSecret }
         guard expiry > UInt64(max(0, now)) else { throw .expired }
-    }
-
-    private static func constantTimeEqual(_ a: [UInt8], _ b: [UInt8]) -> Bool {
-        guard a.count == b.count else { return false }
-        var difference: UInt8 = 0
-        for i in a.indices { difference |= a[i] ^ b[i] }
-        return difference == 0
     }
 }

@@ -30,15 +30,21 @@ public final class ChannelHub: LivePublisherControl, Sendable {
     private let pushKey: String
     private let now: @Sendable () -> Int64
     private let logger: Logger
+    private let announcer: EventAnnouncer
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - pushKey: the key of push-auth queries (spec §8).
     ///   - now: the server's clock, Unix seconds.
-    public init(store: any RecordingStore, pushKey: String, now: @escaping @Sendable () -> Int64, logger: Logger) {
+    ///   - announcer: the events of publishes starting and ending, queued with the status change.
+    public init(
+        store: any RecordingStore, pushKey: String, now: @escaping @Sendable () -> Int64,
+        announcer: EventAnnouncer = .none, logger: Logger
+    ) {
         self.store = store
         self.pushKey = pushKey
         self.now = now
+        self.announcer = announcer
         self.logger = logger
     }
 
@@ -64,11 +70,13 @@ public final class ChannelHub: LivePublisherControl, Sendable {
     /// Decides a publish request.
     /// - Parameters:
     ///   - request: the publisher's request (app, stream name, query).
+    ///   - clientAddress: the publisher's IP address, for the stream-started event.
     ///   - disconnect: closes the publisher's connection; called by ``disconnectPublishers(streamIds:)``.
     /// - Returns: the live stream to deliver tags to.
     /// - Throws: ``Refusal``.
     public func authorize(
         _ request: RTMPPublishRequest,
+        clientAddress: String? = nil,
         disconnect: @escaping @Sendable () -> Void
     ) async throws(Refusal) -> LiveStream {
         guard request.app == Self.application else {
@@ -113,7 +121,10 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         let claimed: LiveStream? = state.withLock { state in
             guard !state.isShutDown, state.live[channel.streamId] == nil else { return nil }
             let stream = LiveStream(
-                info: LiveStreamInfo(channelId: channel.id, streamId: channel.streamId, publishId: state.nextPublishId),
+                info: LiveStreamInfo(
+                    channelId: channel.id, streamId: channel.streamId, publishId: state.nextPublishId,
+                    clientAddress: clientAddress
+                ),
                 disconnect: disconnect
             )
             state.nextPublishId += 1
@@ -124,7 +135,11 @@ public final class ChannelHub: LivePublisherControl, Sendable {
             throw Refusal(code: .publishBadName, description: "stream '\(channel.streamId)' is already being published")
         }
         let previous = channel.status
-        let marked = (try? await store.updateChannelStatus(id: channel.id, from: previous, to: .live)) ?? false
+        let events = announcer.publishStarted(
+            PublishAnnouncement(channelId: channel.id, streamId: channel.streamId, clientAddress: clientAddress)
+        )
+        let marked =
+            (try? await store.updateChannelStatus(id: channel.id, from: previous, to: .live, events: events)) ?? false
         guard marked else {
             state.withLock { _ = $0.live.removeValue(forKey: channel.streamId) }
             throw Refusal(
@@ -132,6 +147,7 @@ public final class ChannelHub: LivePublisherControl, Sendable {
                 description: "channel \(channel.id) changed while the publish was authorised"
             )
         }
+        if !events.isEmpty { announcer.queued() }
         let subscribers = state.withLock { $0.subscribers[channel.streamId].map { Array($0.values) } ?? [] }
         stream.start(subscribers: subscribers)
         logger.info(
@@ -151,12 +167,21 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         }
         guard removed else { return }
         stream.end(reason: reason)
-        do {
-            _ = try await store.updateChannelStatus(
-                id: stream.info.channelId,
-                from: .live,
-                to: reason.isAbnormal ? .abnormal : .noInput
+        let info = stream.info
+        let events = announcer.publishEnded(
+            PublishAnnouncement(
+                channelId: info.channelId, streamId: info.streamId, clientAddress: info.clientAddress,
+                durationMilliseconds: (ContinuousClock.now - info.started).milliseconds,
+                failure: reason.isAbnormal ? "\(reason)" : nil
             )
+        )
+        do {
+            let changed = try await store.updateChannelStatus(
+                id: info.channelId, from: .live, to: reason.isAbnormal ? .abnormal : .noInput, events: events
+            )
+            // Stopped or deleted meanwhile: the status stays, the stream still ended.
+            if !changed && !events.isEmpty { try await store.enqueueEvents(events) }
+            if !events.isEmpty { announcer.queued() }
         } catch {
             logger.error("store failed while ending a publish", metadata: ["error": "\(error)"])
         }

@@ -21,11 +21,20 @@ public struct LiveStreamInfo: Sendable, Hashable {
     public var streamId: String
     /// Counts publishes on this server, so two publishes of one stream are told apart.
     public var publishId: UInt64
+    /// The publisher's IP address, when known.
+    public var clientAddress: String?
+    /// When the publish was granted.
+    public var started: ContinuousClock.Instant
 
-    public init(channelId: String, streamId: String, publishId: UInt64) {
+    public init(
+        channelId: String, streamId: String, publishId: UInt64, clientAddress: String? = nil,
+        started: ContinuousClock.Instant = .now
+    ) {
         self.channelId = channelId
         self.streamId = streamId
         self.publishId = publishId
+        self.clientAddress = clientAddress
+        self.started = started
     }
 }
 

@@ -189,7 +189,8 @@ struct RTMPConnection {
                     let underlying = channel.channel
                     let state = self.state
                     do {
-                        let granted = try await hub.authorize(request) {
+                        let address = underlying.remoteAddress?.ipAddress
+                        let granted = try await hub.authorize(request, clientAddress: address) {
                             state.markClosed(.stoppedByServer)
                             underlying.close(promise: nil)
                         }

@@ -2,8 +2,8 @@ import Foundation
 import NIOCore
 import NIOPosix
 
-/// One fragment file being written: `<name>.flv.part` while open, renamed to `<name>.flv` once
-/// complete, so a finished name never holds a half-written file.
+/// One fragment file being written: a `….flv.part` staging file, moved into the blob store
+/// once complete, so the library never holds a half-written file.
 ///
 /// Bytes are buffered in memory and written by ``flushIfDue(now:)`` at least every flush
 /// interval (the recorder's ticker calls it), so a crash loses at most that much; the file is
@@ -15,8 +15,6 @@ import NIOPosix
 final class FragmentFile: @unchecked Sendable {
     /// The path being written (`….flv.part`).
     let partPath: String
-    /// The path after ``publish()`` (`….flv`).
-    let finalPath: String
     private let handle: FileHandle
     private var pending = ByteBuffer()
     private var lastFlush: ContinuousClock.Instant
@@ -24,9 +22,8 @@ final class FragmentFile: @unchecked Sendable {
     /// Bytes appended so far, flushed or not.
     private(set) var size = 0
 
-    private init(partPath: String, finalPath: String, handle: FileHandle, flushInterval: Duration) {
+    private init(partPath: String, handle: FileHandle, flushInterval: Duration) {
         self.partPath = partPath
-        self.finalPath = finalPath
         self.handle = handle
         self.flushInterval = flushInterval
         self.lastFlush = .now
@@ -34,7 +31,7 @@ final class FragmentFile: @unchecked Sendable {
 
     /// Creates the part file (and its folder; replacing any file of that name).
     /// - Throws: when the file cannot be created.
-    static func create(partPath: String, finalPath: String, flushInterval: Duration) async throws -> FragmentFile {
+    static func create(partPath: String, flushInterval: Duration) async throws -> FragmentFile {
         try await blocking {
             try FileManager.default.createDirectory(
                 atPath: (partPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true
@@ -42,7 +39,7 @@ final class FragmentFile: @unchecked Sendable {
             guard FileManager.default.createFile(atPath: partPath, contents: nil, attributes: [.posixPermissions: 0o644]),
                 let handle = FileHandle(forWritingAtPath: partPath)
             else { throw RecorderError("cannot create fragment file \(partPath)") }
-            return FragmentFile(partPath: partPath, finalPath: finalPath, handle: handle, flushInterval: flushInterval)
+            return FragmentFile(partPath: partPath, handle: handle, flushInterval: flushInterval)
         }
     }
 
@@ -79,17 +76,11 @@ final class FragmentFile: @unchecked Sendable {
     }
 
     /// Writes everything, then `bytes` at `offset`, truncates to `length`, fsyncs and closes;
-    /// the caller registers the fragment, then calls ``publish()``.
+    /// the caller registers the fragment, then moves ``partPath`` into the blob store.
     func complete(writing bytes: ByteBuffer, at offset: Int, length: Int) async throws {
         try await flush()
         let handle = self.handle
         try await Self.blocking { try Self.complete(handle, writing: bytes, at: offset, length: length) }
-    }
-
-    /// Renames the completed file to its final name.
-    func publish() async throws {
-        let (from, to) = (partPath, finalPath)
-        try await Self.blocking { try Self.rename(from, to: to) }
     }
 
     /// Closes without completing (the recorder is failing); the part file stays for recovery.
@@ -105,12 +96,6 @@ final class FragmentFile: @unchecked Sendable {
         try handle.truncate(atOffset: UInt64(length))
         try handle.synchronize()
         try handle.close()
-    }
-
-    static func rename(_ from: String, to: String) throws {
-        guard Foundation.rename(from, to) == 0 else {
-            throw RecorderError("cannot rename \(from) to \(to): errno \(errno)")
-        }
     }
 
     /// Runs blocking file work on NIO's thread pool for blocking I/O.

@@ -1,11 +1,11 @@
 import Foundation
 import Store
 
-/// Where fragment files live under the data folder, and how an unfinished one is named so
-/// recovery knows what it belongs to.
-///
-/// - finished: `fragments/<channelId>/<vid>.flv`
-/// - being written: `fragments/<channelId>/<vid>.t<taskId>.s<start ms>.flv.part`
+/// Where fragments are staged while they are written, and how an unfinished one is named so
+/// recovery knows what it belongs to: `fragments/<channelId>/<vid>.t<taskId>.s<start ms>.flv.part`
+/// in the data folder. Finished fragments live in the ``BlobStore`` (``LocalBlobStore``:
+/// `library/…`); earlier versions kept them as `fragments/<channelId>/<vid>.flv`, still served
+/// from the path their row records.
 public struct FragmentLayout: Sendable, Hashable {
     /// The data folder.
     public var dataDirectory: String
@@ -24,11 +24,6 @@ public struct FragmentLayout: Sendable, Hashable {
         public var taskId: Int64
         /// Wall-clock time of the fragment's first tag, Unix milliseconds.
         public var startTime: Int64
-    }
-
-    /// The path of a finished fragment, relative to the data folder.
-    public func relativePath(channelId: String, vid: String) -> String {
-        "fragments/\(channelId)/\(vid).flv"
     }
 
     public func absolutePath(relative: String) -> String {
@@ -57,11 +52,7 @@ public struct FragmentLayout: Sendable, Hashable {
     }
 
     /// A vid: `<decimal bizId>_<32 lowercase hex>`.
-    public static func isVid(_ text: String) -> Bool {
-        let parts = text.split(separator: "_", omittingEmptySubsequences: false)
-        return parts.count == 2 && !parts[0].isEmpty && parts[0].allSatisfy(\.isASCII) && parts[0].allSatisfy(\.isNumber)
-            && parts[1].count == 32 && parts[1].allSatisfy { $0.isHexDigit && ($0.isNumber || $0.isLowercase) }
-    }
+    public static func isVid(_ text: String) -> Bool { RecordFragment.isVid(text) }
 
     /// A new vid: `<bizId>_<32 random hex>`.
     public static func newVid(bizId: String) -> String {

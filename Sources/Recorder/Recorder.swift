@@ -64,10 +64,14 @@ public final class Recorder: Service, RecordingControl {
     private let commandContinuation: AsyncStream<Command>.Continuation
 
     /// - Parameters:
+    ///   - store: where fragments are registered.
+    ///   - blobs: where finished fragments go; default a ``LocalBlobStore`` in the data folder.
     ///   - source: where channel streams come from (the ``RTMPServer/ChannelHub``).
+    ///   - announcer: the events of registered fragments, queued with them.
     ///   - nowMilliseconds: the wall clock, Unix milliseconds (fragment start and end times).
     public init(
-        configuration: Configuration, store: any RecordingStore, source: any MediaSource,
+        configuration: Configuration, store: any RecordingStore, blobs: (any BlobStore)? = nil,
+        source: any MediaSource, announcer: EventAnnouncer = .none,
         nowMilliseconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
         logger: Logger
     ) {
@@ -76,6 +80,7 @@ public final class Recorder: Service, RecordingControl {
         self.logger = logger
         self.context = RecorderContext(
             layout: FragmentLayout(dataDirectory: configuration.dataDirectory), bizId: configuration.bizId, store: store,
+            blobs: blobs ?? LocalBlobStore(dataDirectory: configuration.dataDirectory), announcer: announcer,
             nowMilliseconds: nowMilliseconds,
             policy: FragmentPolicy.Configuration(maximumFragmentDuration: configuration.maximumFragmentDuration),
             flushInterval: configuration.flushInterval, logger: logger
@@ -128,8 +133,8 @@ public final class Recorder: Service, RecordingControl {
     // MARK: Recovery
 
     /// Finishes every fragment a previous run left unfinished (a crash): cuts it back to its
-    /// last complete tag, writes its metadata, registers it and gives it its final name. A
-    /// part file with no usable media is deleted.
+    /// last complete tag, writes its metadata, registers it and moves it into the blob store.
+    /// A part file with no usable media is deleted.
     /// - Returns: the fragments recovered.
     @discardableResult
     public func recoverUnfinishedFragments() async throws -> [RecordFragment] {
@@ -151,6 +156,61 @@ public final class Recorder: Service, RecordingControl {
         }
         if !recovered.isEmpty { logger.notice("unfinished fragments recovered", metadata: ["count": "\(recovered.count)"]) }
         return recovered
+    }
+
+    /// What ``reconcileLibrary()`` fixed.
+    public struct Reconciliation: Sendable, Hashable {
+        /// Vids whose rows were removed: their files were gone.
+        public var rowsWithoutFile: [String] = []
+        /// Vids of stored files no row named, moved to quarantine.
+        public var filesWithoutRow: [String] = []
+    }
+
+    /// Makes the store and the blob store agree after a crash or a hand-made change, and logs
+    /// every fix: a row whose file is gone is removed (listing it would promise a recording that
+    /// cannot play), a blob no row names is moved to the quarantine folder (kept for a person
+    /// to look at, never deleted). Call it after ``recoverUnfinishedFragments()``, before
+    /// recording starts. Reads rows a page at a time and the blobs a shard at a time.
+    @discardableResult
+    public func reconcileLibrary() async throws -> Reconciliation {
+        let (store, blobs, layout) = (context.store, context.blobs, context.layout)
+        var fixed = Reconciliation()
+        var after: String?
+        let pageSize = 1000
+        while true {
+            let page = try await store.fragments(afterVid: after, limit: pageSize)
+            after = page.last?.vid
+            let missing = try await FragmentFile.blocking {
+                page.filter { !FileManager.default.fileExists(atPath: layout.absolutePath(relative: $0.path)) }
+            }
+            for fragment in missing {
+                try await store.deleteFragment(vid: fragment.vid)
+                fixed.rowsWithoutFile.append(fragment.vid)
+                logger.error(
+                    "fragment file missing; removed from the library",
+                    metadata: ["fragment.vid": "\(fragment.vid)", "fragment.path": "\(fragment.path)", "channel.id": "\(fragment.channelId)"]
+                )
+            }
+            if page.count < pageSize { break }
+        }
+        try await blobs.forEachKeyBatch { keys in
+            let registered = try await store.registeredVids(keys)
+            for key in keys where !registered.contains(key) {
+                let destination = try await blobs.quarantine(key)
+                fixed.filesWithoutRow.append(key)
+                logger.warning(
+                    "fragment file with no row moved to quarantine",
+                    metadata: ["fragment.vid": "\(key)", "fragment.path": "\(destination)"]
+                )
+            }
+        }
+        if fixed != Reconciliation() {
+            logger.notice(
+                "library reconciled",
+                metadata: ["rows.removed": "\(fixed.rowsWithoutFile.count)", "files.quarantined": "\(fixed.filesWithoutRow.count)"]
+            )
+        }
+        return fixed
     }
 
     private func recover(path: String, name: FragmentLayout.PartName) async throws -> RecordFragment? {
@@ -176,16 +236,27 @@ public final class Recorder: Service, RecordingControl {
         var fragment = RecordFragment(
             fileId: FragmentLayout.newFileId(), vid: name.vid, taskId: name.taskId, channelId: name.channelId,
             startTime: name.startTime, endTime: name.startTime + duration, duration: duration, size: Int64(result.length),
-            path: context.layout.relativePath(channelId: name.channelId, vid: name.vid), recovered: true
+            path: context.blobs.location(of: name.vid), recovered: true
         )
+        var events: [OutboxEvent] = []
         do {
-            try await context.store.insertFragment(fragment)
+            let streamId = try await context.store.channel(id: name.channelId)?.streamId ?? ""
+            events = context.announcer.fragmentRecorded(fragment, streamId)
+            try await context.store.insertFragment(fragment, events: events)
         } catch let error as StoreError where error.code == .conflict {
-            // Registered before the crash (the recorder registers, then renames): only the rename was missing.
+            // Registered before the crash (the recorder registers, then moves): only the move was missing.
             guard let registered = try await context.store.fragment(vid: name.vid) else { throw error }
             fragment = registered
+            events = []
         }
-        try FragmentFile.rename(path, to: context.layout.absolutePath(relative: fragment.path))
+        if fragment.path == context.blobs.location(of: fragment.vid) {
+            try await context.blobs.put(fragment.vid, from: path)
+        } else {
+            // Registered by an earlier version, which kept finished fragments beside their parts.
+            let destination = context.layout.absolutePath(relative: fragment.path)
+            guard rename(path, destination) == 0 else { throw RecorderError("cannot rename \(path) to \(destination)") }
+        }
+        if !events.isEmpty { context.announcer.queued() }
         logger.info(
             "fragment recovered",
             metadata: ["fragment.vid": "\(fragment.vid)", "fragment.duration.ms": "\(duration)", "fragment.tags": "\(result.tagCount)"]

@@ -20,6 +20,8 @@ struct RecorderContext: Sendable {
     var layout: FragmentLayout
     var bizId: String
     var store: any RecordingStore
+    var blobs: any BlobStore
+    var announcer: EventAnnouncer
     /// Wall clock, Unix milliseconds.
     var nowMilliseconds: @Sendable () -> Int64
     var policy: FragmentPolicy.Configuration
@@ -72,7 +74,9 @@ final class TaskRecorder: MediaSubscriber {
         // Subscribed to a stream already live: the window opens at its next keyframe. Otherwise
         // the next publish is recorded from its first tag.
         let joinedLive = source.isLive(streamId: streamId)
-        var driver = RecordingDriver(task: task, context: context, logger: logger, joinedLive: joinedLive)
+        var driver = RecordingDriver(
+            task: task, streamId: streamId, context: context, logger: logger, joinedLive: joinedLive
+        )
         logger.info("recording started")
         let interval = context.flushInterval
         let continuation = self.continuation
@@ -127,6 +131,7 @@ struct RecordingDriver {
     }
 
     let task: RecordTask
+    let streamId: String
     let context: RecorderContext
     let logger: Logger
     private var policy: FragmentPolicy
@@ -140,8 +145,9 @@ struct RecordingDriver {
     private var held: [FLVMediaTag] = []
     private(set) var registered: [RecordFragment] = []
 
-    init(task: RecordTask, context: RecorderContext, logger: Logger, joinedLive: Bool) {
+    init(task: RecordTask, streamId: String, context: RecorderContext, logger: Logger, joinedLive: Bool) {
         self.task = task
+        self.streamId = streamId
         self.context = context
         self.logger = logger
         self.policy = FragmentPolicy(configuration: context.policy)
@@ -261,11 +267,7 @@ struct RecordingDriver {
         let startTime = context.nowMilliseconds()
         let layout = context.layout
         let part = layout.partPath(.init(channelId: task.channelId, vid: vid, taskId: task.id, startTime: startTime))
-        let file = try await FragmentFile.create(
-            partPath: part,
-            finalPath: layout.absolutePath(relative: layout.relativePath(channelId: task.channelId, vid: vid)),
-            flushInterval: context.flushInterval
-        )
+        let file = try await FragmentFile.create(partPath: part, flushInterval: context.flushInterval)
         var writer = FLVFragmentWriter(configuration: .init(maximumDuration: context.policy.maximumFragmentDuration))
         let front = writer.open(metadata: start.metadata, sequenceHeaders: start.sequenceHeaders)
         try await file.append(front)
@@ -288,22 +290,17 @@ struct RecordingDriver {
         let record = RecordFragment(
             fileId: FragmentLayout.newFileId(), vid: fragment.vid, taskId: task.id, channelId: task.channelId,
             startTime: fragment.startTime, endTime: fragment.startTime + duration, duration: duration,
-            size: Int64(completion.fileSize),
-            path: context.layout.relativePath(channelId: task.channelId, vid: fragment.vid)
+            size: Int64(completion.fileSize), path: context.blobs.location(of: fragment.vid)
         )
-        try await context.store.insertFragment(record)
-        try await fragment.file.publish()
+        // Registered first: a crash before the move leaves the part file, which recovery moves.
+        let events = context.announcer.fragmentRecorded(record, streamId)
+        try await context.store.insertFragment(record, events: events)
+        try await context.blobs.put(fragment.vid, from: fragment.file.partPath)
+        if !events.isEmpty { context.announcer.queued() }
         registered.append(record)
         logger.info(
             "fragment recorded",
             metadata: ["fragment.vid": "\(record.vid)", "fragment.duration.ms": "\(duration)", "fragment.size": "\(record.size)"]
         )
-    }
-}
-
-extension Duration {
-    var milliseconds: Int64 {
-        let (seconds, attoseconds) = components
-        return seconds * 1000 + attoseconds / 1_000_000_000_000_000
     }
 }

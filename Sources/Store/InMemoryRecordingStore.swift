@@ -4,6 +4,8 @@ public actor InMemoryRecordingStore: RecordingStore {
     private var tasksById: [Int64: RecordTask] = [:]
     private var lastTaskId: Int64 = 0
     private var fragmentsByVid: [String: RecordFragment] = [:]
+    private var outbox: [Int64: OutboxEvent] = [:]
+    private var lastSequence: Int64 = 0
 
     public init() {}
 
@@ -41,8 +43,11 @@ public actor InMemoryRecordingStore: RecordingStore {
         for id in ids { channelsById[id]?.status = status }
     }
 
-    public func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) -> Bool {
+    public func updateChannelStatus(
+        id: String, from expected: ChannelStatus, to new: ChannelStatus, events: [OutboxEvent]
+    ) throws -> Bool {
         guard channelsById[id]?.status == expected else { return false }
+        try enqueueEvents(events)
         channelsById[id]?.status = new
         return true
     }
@@ -88,9 +93,10 @@ public actor InMemoryRecordingStore: RecordingStore {
         guard tasksById.removeValue(forKey: id) != nil else { throw StoreError(.notFound, ids: [String(id)]) }
     }
 
-    public func insertFragment(_ fragment: RecordFragment) throws {
+    public func insertFragment(_ fragment: RecordFragment, events: [OutboxEvent]) throws {
         guard fragmentsByVid[fragment.vid] == nil, !fragmentsByVid.values.contains(where: { $0.fileId == fragment.fileId })
         else { throw StoreError(.conflict, ids: [fragment.vid]) }
+        try enqueueEvents(events)
         fragmentsByVid[fragment.vid] = fragment
     }
 
@@ -102,6 +108,44 @@ public actor InMemoryRecordingStore: RecordingStore {
     }
 
     public func fragment(vid: String) -> RecordFragment? { fragmentsByVid[vid] }
+
+    public func fragments(afterVid vid: String?, limit: Int) -> [RecordFragment] {
+        Array(fragmentsByVid.values.filter { vid == nil || $0.vid > vid! }.sorted { $0.vid < $1.vid }.prefix(limit))
+    }
+
+    public func registeredVids(_ vids: [String]) -> Set<String> {
+        Set(vids.filter { fragmentsByVid[$0] != nil })
+    }
+
+    public func deleteFragment(vid: String) throws {
+        guard fragmentsByVid.removeValue(forKey: vid) != nil else { throw StoreError(.notFound, ids: [vid]) }
+    }
+
+    public func enqueueEvents(_ events: [OutboxEvent]) throws {
+        let taken = Set(outbox.values.map(\.eventId))
+        guard events.allSatisfy({ !taken.contains($0.eventId) }), Set(events.map(\.eventId)).count == events.count else {
+            throw StoreError(.conflict, ids: events.map(\.eventId))
+        }
+        for var event in events {
+            lastSequence += 1
+            event.sequence = lastSequence
+            outbox[lastSequence] = event
+        }
+    }
+
+    public func queuedEvents(limit: Int) -> [OutboxEvent] {
+        Array(outbox.values.sorted { $0.sequence < $1.sequence }.prefix(limit))
+    }
+
+    public func deleteEvent(sequence: Int64) { outbox[sequence] = nil }
+
+    public func rescheduleEvent(sequence: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String) {
+        outbox[sequence]?.attempts = attempts
+        outbox[sequence]?.nextAttemptAt = nextAttemptAt
+        outbox[sequence]?.lastError = String(lastError.prefix(1000))
+    }
+
+    public func queuedEventCount() -> Int { outbox.count }
 
     private func requireAll(_ ids: [String]) throws {
         let missing = ids.filter { channelsById[$0] == nil }

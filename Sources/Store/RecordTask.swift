@@ -72,6 +72,18 @@ public struct RecordFragment: Sendable, Hashable, Codable {
     }
 }
 
+extension RecordFragment {
+    /// A vid: `<decimal digits>_<32 lowercase hex>`, ASCII only.
+    public static func isVid(_ text: String) -> Bool {
+        let utf8 = Array(text.utf8)
+        guard let underscore = utf8.firstIndex(of: UInt8(ascii: "_")), underscore > 0, utf8.count - underscore - 1 == 32
+        else { return false }
+        let isDigit = { (byte: UInt8) in byte >= UInt8(ascii: "0") && byte <= UInt8(ascii: "9") }
+        return utf8[..<underscore].allSatisfy(isDigit)
+            && utf8[(underscore + 1)...].allSatisfy { isDigit($0) || ($0 >= UInt8(ascii: "a") && $0 <= UInt8(ascii: "f")) }
+    }
+}
+
 /// A task and the number of fragments it produced.
 public struct RecordTaskSummary: Sendable, Hashable {
     public var task: RecordTask

@@ -30,9 +30,12 @@ public protocol RecordingStore: Sendable {
     func setChannelStatus(_ status: ChannelStatus, ids: [String]) async throws
 
     /// Sets one channel's status to `new` if it is `expected` now (a compare-and-set, so a
-    /// publisher ending cannot overwrite a concurrent StopLVBChannel).
+    /// publisher ending cannot overwrite a concurrent StopLVBChannel), and queues `events` in
+    /// the outbox in the same transaction, only when the status changed.
     /// - Returns: whether the status changed; `false` when it differed or the channel is gone.
-    func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) async throws -> Bool
+    func updateChannelStatus(
+        id: String, from expected: ChannelStatus, to new: ChannelStatus, events: [OutboxEvent]
+    ) async throws -> Bool
 
     /// Deletes every channel in `ids`, or none.
     /// - Throws: ``StoreError`` `.notFound` naming the missing ids.
@@ -61,14 +64,55 @@ public protocol RecordingStore: Sendable {
     /// - Throws: ``StoreError`` `.notFound` when it does not exist.
     func deleteTask(id: Int64) async throws
 
-    /// Registers a finished fragment.
-    /// - Throws: ``StoreError`` `.conflict` when its vid or file id is taken.
-    func insertFragment(_ fragment: RecordFragment) async throws
+    /// Registers a finished fragment and queues `events` in the outbox, in one transaction.
+    /// - Throws: ``StoreError`` `.conflict` when its vid or file id is taken (nothing is queued).
+    func insertFragment(_ fragment: RecordFragment, events: [OutboxEvent]) async throws
 
     /// A page of fragments, ordered by start time (then file id), and the count of all matches.
     func fragments(_ query: FragmentQuery) async throws -> FragmentPage
 
     func fragment(vid: String) async throws -> RecordFragment?
+
+    // MARK: Library reconciliation
+
+    /// Fragments in vid order, starting after `vid` (from the first when `nil`), at most `limit`.
+    func fragments(afterVid vid: String?, limit: Int) async throws -> [RecordFragment]
+
+    /// The vids among `vids` that are registered.
+    func registeredVids(_ vids: [String]) async throws -> Set<String>
+
+    /// Removes a fragment's row (its file is gone for good).
+    /// - Throws: ``StoreError`` `.notFound` when it does not exist.
+    func deleteFragment(vid: String) async throws
+
+    // MARK: Event outbox
+
+    /// Queues events; the store assigns each its ``OutboxEvent/sequence``.
+    func enqueueEvents(_ events: [OutboxEvent]) async throws
+
+    /// The oldest queued events, in ``OutboxEvent/sequence`` order, at most `limit`.
+    func queuedEvents(limit: Int) async throws -> [OutboxEvent]
+
+    /// Removes a delivered event.
+    func deleteEvent(sequence: Int64) async throws
+
+    /// Records a failed delivery: the attempt count, when to try again and why it failed.
+    func rescheduleEvent(sequence: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String) async throws
+
+    /// The number of queued events.
+    func queuedEventCount() async throws -> Int
+}
+
+extension RecordingStore {
+    /// Sets one channel's status to `new` if it is `expected` now; queues no event.
+    public func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) async throws -> Bool {
+        try await updateChannelStatus(id: id, from: expected, to: new, events: [])
+    }
+
+    /// Registers a finished fragment; queues no event.
+    public func insertFragment(_ fragment: RecordFragment) async throws {
+        try await insertFragment(fragment, events: [])
+    }
 }
 
 /// A store operation that could not be done.

@@ -69,6 +69,18 @@ public final class SQLiteRecordingStore: RecordingStore {
                 index: "fragment_on_channelId", on: FragmentRow.databaseTableName, columns: ["channelId", "startTime", "fileId"]
             )
         }
+        migrator.registerMigration("v3: outbox") { db in
+            try db.create(table: OutboxRow.databaseTableName) { t in
+                t.autoIncrementedPrimaryKey("sequence")
+                t.column("eventId", .text).notNull().unique()
+                t.column("type", .integer).notNull()
+                t.column("payload", .text).notNull()
+                t.column("createdAt", .integer).notNull()
+                t.column("attempts", .integer).notNull()
+                t.column("nextAttemptAt", .integer).notNull()
+                t.column("lastError", .text)
+            }
+        }
         return migrator
     }
 
@@ -119,10 +131,15 @@ public final class SQLiteRecordingStore: RecordingStore {
         }
     }
 
-    public func updateChannelStatus(id: String, from expected: ChannelStatus, to new: ChannelStatus) async throws -> Bool {
+    public func updateChannelStatus(
+        id: String, from expected: ChannelStatus, to new: ChannelStatus, events: [OutboxEvent]
+    ) async throws -> Bool {
         try await pool.write { db in
-            try ChannelRow.filter(key: id).filter(Column("status") == expected.rawValue)
+            let changed =
+                try ChannelRow.filter(key: id).filter(Column("status") == expected.rawValue)
                 .updateAll(db, Column("status").set(to: new.rawValue)) == 1
+            if changed { try Self.enqueue(events, db) }
+            return changed
         }
     }
 
@@ -184,9 +201,12 @@ public final class SQLiteRecordingStore: RecordingStore {
         }
     }
 
-    public func insertFragment(_ fragment: RecordFragment) async throws {
+    public func insertFragment(_ fragment: RecordFragment, events: [OutboxEvent]) async throws {
         do {
-            try await pool.write { db in try FragmentRow(fragment).insert(db) }
+            try await pool.write { db in
+                try FragmentRow(fragment).insert(db)
+                try Self.enqueue(events, db)
+            }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
             throw StoreError(.conflict, ids: [fragment.vid])
         }
@@ -211,6 +231,67 @@ public final class SQLiteRecordingStore: RecordingStore {
 
     public func fragment(vid: String) async throws -> RecordFragment? {
         try await pool.read { db in try FragmentRow.filter(Column("vid") == vid).fetchOne(db)?.fragment }
+    }
+
+    // MARK: Library reconciliation
+
+    public func fragments(afterVid vid: String?, limit: Int) async throws -> [RecordFragment] {
+        try await pool.read { db in
+            var request = FragmentRow.order(Column("vid"))
+            if let vid { request = request.filter(Column("vid") > vid) }
+            return try request.limit(limit).fetchAll(db).map(\.fragment)
+        }
+    }
+
+    public func registeredVids(_ vids: [String]) async throws -> Set<String> {
+        try await pool.read { db in
+            Set(try String.fetchAll(db, FragmentRow.select(Column("vid")).filter(vids.contains(Column("vid")))))
+        }
+    }
+
+    public func deleteFragment(vid: String) async throws {
+        try await pool.write { db in
+            guard try FragmentRow.filter(Column("vid") == vid).deleteAll(db) == 1 else {
+                throw StoreError(.notFound, ids: [vid])
+            }
+        }
+    }
+
+    // MARK: Event outbox
+
+    public func enqueueEvents(_ events: [OutboxEvent]) async throws {
+        try await pool.write { db in try Self.enqueue(events, db) }
+    }
+
+    public func queuedEvents(limit: Int) async throws -> [OutboxEvent] {
+        try await pool.read { db in
+            try OutboxRow.order(Column("sequence")).limit(limit).fetchAll(db).map(\.event)
+        }
+    }
+
+    public func deleteEvent(sequence: Int64) async throws {
+        try await pool.write { db in _ = try OutboxRow.deleteOne(db, key: sequence) }
+    }
+
+    public func rescheduleEvent(sequence: Int64, attempts: Int, nextAttemptAt: Int64, lastError: String) async throws {
+        try await pool.write { db in
+            _ = try OutboxRow.filter(key: sequence).updateAll(
+                db, Column("attempts").set(to: attempts), Column("nextAttemptAt").set(to: nextAttemptAt),
+                Column("lastError").set(to: String(lastError.prefix(1000)))
+            )
+        }
+    }
+
+    public func queuedEventCount() async throws -> Int {
+        try await pool.read { db in try OutboxRow.fetchCount(db) }
+    }
+
+    private static func enqueue(_ events: [OutboxEvent], _ db: Database) throws {
+        for event in events {
+            var row = OutboxRow(event)
+            row.sequence = nil
+            try row.insert(db)
+        }
     }
 
     /// SQLite's query plan for `sql`, one step per line (tests check listings use indexes).
@@ -330,6 +411,38 @@ struct FragmentRow: Codable, FetchableRecord, PersistableRecord {
         RecordFragment(
             fileId: fileId, vid: vid, taskId: taskId, channelId: channelId, startTime: startTime, endTime: endTime,
             duration: duration, size: size, path: path, recovered: recovered
+        )
+    }
+}
+
+/// The `outbox` table's row.
+struct OutboxRow: Codable, FetchableRecord, PersistableRecord {
+    static let databaseTableName = "outbox"
+
+    var sequence: Int64?
+    var eventId: String
+    var type: Int
+    var payload: String
+    var createdAt: Int64
+    var attempts: Int
+    var nextAttemptAt: Int64
+    var lastError: String?
+
+    init(_ event: OutboxEvent) {
+        sequence = event.sequence
+        eventId = event.eventId
+        type = event.type
+        payload = event.payload
+        createdAt = event.createdAt
+        attempts = event.attempts
+        nextAttemptAt = event.nextAttemptAt
+        lastError = event.lastError
+    }
+
+    var event: OutboxEvent {
+        OutboxEvent(
+            sequence: sequence ?? 0, eventId: eventId, type: type, payload: payload, createdAt: createdAt,
+            attempts: attempts, nextAttemptAt: nextAttemptAt, lastError: lastError
         )
     }
 }

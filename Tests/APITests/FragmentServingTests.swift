@@ -18,7 +18,7 @@ import Testing
         /// Contents of every file that must never come back.
         let secrets: [[UInt8]]
 
-        init(size: Int = 300_000) async throws {
+        init(size: Int = 300_000, playKey: String? = nil) async throws {
             root = FileManager.default.temporaryDirectory.appendingPathComponent("reel-vod-\(UUID().uuidString)")
             data = root.appendingPathComponent("data")
             let channelFolder = data.appendingPathComponent("fragments/42")
@@ -41,7 +41,10 @@ import Testing
             try Data(credentials).write(to: data.appendingPathComponent("credentials.json"))
             secrets = [outside, part, unregistered, credentials]
             let dataPath = data.path
-            server = TestServer { $0.dataDirectory = dataPath }
+            server = TestServer {
+                $0.dataDirectory = dataPath
+                $0.playKey = playKey
+            }
             try await server.store.insertFragment(
                 Self.record(vid: vid, fileId: "1", size: size, path: "fragments/42/\(vid).flv")
             )

@@ -2,6 +2,7 @@ import FLV
 import Foundation
 import LVB
 import NIOCore
+import Store
 import Testing
 
 /// Recording end to end: ffmpeg pushes a generated H.264/AAC stream into the real `reel`
@@ -77,8 +78,10 @@ import Testing
         let process: ReelProcess
         let http: Int
 
-        static func start(_ folder: URL) async throws -> Server {
-            let process = try ReelProcess(directory: folder, arguments: ["--max-fragment-duration", "10", "--api-timezone", "UTC"])
+        static func start(_ folder: URL, arguments: [String] = []) async throws -> Server {
+            let process = try ReelProcess(
+                directory: folder, arguments: ["--max-fragment-duration", "10", "--api-timezone", "UTC"] + arguments
+            )
             let http = try await process.httpPort()
             _ = try await process.rtmpPort()
             return Server(folder: folder, process: process, http: http)
@@ -112,9 +115,11 @@ import Testing
             try api(["DescribeRecord", "channelId=\(channel)", "taskId=\(task)", "pageSize=100"])["fileSet"]?.arrayValue ?? []
         }
 
+        /// Where the server keeps a fragment's file: its blob in the library.
         func path(_ channel: String, _ fragment: LVBJSON) throws -> String {
             let vid = try #require(fragment["vid"]?.stringValue)
-            return folder.appendingPathComponent("reel-data/fragments/\(channel)/\(vid).flv").path
+            let data = folder.appendingPathComponent("reel-data").path
+            return data + "/" + LocalBlobStore(dataDirectory: data).location(of: vid)
         }
     }
 

@@ -60,7 +60,8 @@ import Testing
             for fragment in fragments {
                 #expect(FragmentLayout.isVid(fragment.vid) && fragment.vid.hasPrefix("1234_"))
                 #expect(fragment.fileId.count == 20 && UInt64(fragment.fileId) != nil)
-                #expect(fragment.path == "fragments/c/\(fragment.vid).flv")
+                #expect(fragment.path == LocalBlobStore(dataDirectory: data).location(of: fragment.vid))
+                #expect(fragment.path.hasPrefix("library/") && fragment.path.hasSuffix("/\(fragment.vid).flv"))
                 let file = try ReadFragment(path: data + "/" + fragment.path)
                 #expect(file.bytes.readableBytes == Int(fragment.size))
                 #expect(file.metadataIsComplete)
@@ -230,7 +231,9 @@ import Testing
         #expect(fragments.count == 1)
         let file = try ReadFragment(path: data + "/" + fragments[0].path)
         #expect(file.metadataIsComplete && file.serials == Array(0..<150))
-        #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/fragments/c") == [fragments[0].vid + ".flv"])
+        // Nothing is left in staging; the file is in the library.
+        #expect(try FileManager.default.contentsOfDirectory(atPath: data + "/fragments/c") == [])
+        #expect(fragments[0].path == LocalBlobStore(dataDirectory: data).location(of: fragments[0].vid))
         #expect(source.subscriberCount("s") == 0)
         // The task itself is not ended: that is the scheduler's, from the store.
         recorder.startRecording(Self.task(2), streamId: "s")
@@ -267,7 +270,8 @@ import Testing
         #expect(file.metadataIsComplete)
         #expect(file.serials == Array(0..<(frames.count - 1)))
         #expect(Int64(file.bytes.readableBytes) == fragment.size)
-        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.channelDirectory("77")) == [name.vid + ".flv"])
+        #expect(try FileManager.default.contentsOfDirectory(atPath: layout.channelDirectory("77")) == [])
+        #expect(fragment.path == LocalBlobStore(dataDirectory: data).location(of: name.vid))
         // Recovering again finds nothing
         #expect(try await recorder.recoverUnfinishedFragments().isEmpty)
     }
