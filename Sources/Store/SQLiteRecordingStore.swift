@@ -81,8 +81,30 @@ public final class SQLiteRecordingStore: RecordingStore {
                 t.column("lastError", .text)
             }
         }
+        migrator.registerMigration("v4: fragment tallies") { db in
+            // Listing totals in constant or day-bounded time at millions of fragments: a count
+            // per task, and per channel and UTC day of the start time.
+            try db.alter(table: TaskRow.databaseTableName) { t in
+                t.add(column: "fragmentCount", .integer).notNull().defaults(to: 0)
+            }
+            try db.execute(
+                sql: "UPDATE recordTask SET fragmentCount = (SELECT COUNT(*) FROM fragment WHERE taskId = recordTask.id)"
+            )
+            try db.create(table: "fragmentDay", options: .withoutRowID) { t in
+                t.column("channelId", .text).notNull()
+                t.column("day", .integer).notNull()
+                t.column("count", .integer).notNull()
+                t.primaryKey(["channelId", "day"])
+            }
+            try db.execute(
+                sql: "INSERT INTO fragmentDay (channelId, day, count) SELECT channelId, startTime / \(Self.dayMilliseconds), COUNT(*) FROM fragment GROUP BY 1, 2"
+            )
+        }
         return migrator
     }
+
+    /// Milliseconds per UTC day: the bucket of the per-channel fragment tallies.
+    static let dayMilliseconds: Int64 = 86_400_000
 
     public func insertChannel(_ channel: LiveChannel) async throws {
         do {
@@ -175,8 +197,9 @@ public final class SQLiteRecordingStore: RecordingStore {
             return RecordTaskPage(
                 totalCount: total,
                 tasks: try rows.map { row in
-                    let count = try FragmentRow.filter(Column("taskId") == row.id).fetchCount(db)
-                    return RecordTaskSummary(task: row.task, fragmentCount: count)
+                    let count =
+                        try Int.fetchOne(db, sql: "SELECT fragmentCount FROM recordTask WHERE id = ?", arguments: [row.id])
+                    return RecordTaskSummary(task: row.task, fragmentCount: count ?? 0)
                 }
             )
         }
@@ -205,6 +228,7 @@ public final class SQLiteRecordingStore: RecordingStore {
         do {
             try await pool.write { db in
                 try FragmentRow(fragment).insert(db)
+                try Self.tally(fragment, by: 1, db)
                 try Self.enqueue(events, db)
             }
         } catch let error as DatabaseError where error.resultCode == .SQLITE_CONSTRAINT {
@@ -221,7 +245,16 @@ public final class SQLiteRecordingStore: RecordingStore {
             }
             if let from = query.from { request = request.filter(Column("startTime") >= from) }
             if let until = query.until { request = request.filter(Column("startTime") < until) }
-            let total = try request.fetchCount(db)
+            let total: Int
+            switch query.scope {
+            case .task(let id) where query.from == nil && query.until == nil:
+                let tallied = try Int.fetchOne(db, sql: "SELECT fragmentCount FROM recordTask WHERE id = ?", arguments: [id])
+                total = try tallied ?? request.fetchCount(db)  // a deleted task's fragments are counted
+            case .channel(let id):
+                total = try Self.channelFragmentCount(id, from: query.from, until: query.until, db)
+            default:
+                total = try request.fetchCount(db)
+            }
             let rows = try request.order(Column("startTime").asc, Column("fileId").asc)
                 .limit(query.pageSize, offset: max(0, (query.pageNo - 1) * query.pageSize))
                 .fetchAll(db)
@@ -251,9 +284,11 @@ public final class SQLiteRecordingStore: RecordingStore {
 
     public func deleteFragment(vid: String) async throws {
         try await pool.write { db in
-            guard try FragmentRow.filter(Column("vid") == vid).deleteAll(db) == 1 else {
+            guard let row = try FragmentRow.filter(Column("vid") == vid).fetchOne(db) else {
                 throw StoreError(.notFound, ids: [vid])
             }
+            try row.delete(db)
+            try Self.tally(row.fragment, by: -1, db)
         }
     }
 
@@ -284,6 +319,44 @@ public final class SQLiteRecordingStore: RecordingStore {
 
     public func queuedEventCount() async throws -> Int {
         try await pool.read { db in try OutboxRow.fetchCount(db) }
+    }
+
+    /// Moves the task's and the channel-day's fragment counts by `delta`.
+    private static func tally(_ fragment: RecordFragment, by delta: Int, _ db: Database) throws {
+        try db.execute(
+            sql: "UPDATE recordTask SET fragmentCount = fragmentCount + ? WHERE id = ?", arguments: [delta, fragment.taskId]
+        )
+        try db.execute(
+            sql: """
+                INSERT INTO fragmentDay (channelId, day, count) VALUES (?, ?, ?)
+                ON CONFLICT (channelId, day) DO UPDATE SET count = count + excluded.count
+                """,
+            arguments: [fragment.channelId, fragment.startTime / dayMilliseconds, delta]
+        )
+    }
+
+    /// The number of a channel's fragments starting in `[from, until)`: whole UTC days from the
+    /// tallies, the partial days at either end from the index.
+    private static func channelFragmentCount(_ channelId: String, from: Int64?, until: Int64?, _ db: Database) throws -> Int {
+        let day = dayMilliseconds
+        let firstWholeDay = from.map { ($0 + day - 1) / day } ?? Int64.min
+        let endWholeDay = until.map { $0 / day } ?? Int64.max
+        func exact(_ lower: Int64?, _ upper: Int64?) throws -> Int {
+            var request = FragmentRow.filter(Column("channelId") == channelId)
+            if let lower { request = request.filter(Column("startTime") >= lower) }
+            if let upper { request = request.filter(Column("startTime") < upper) }
+            return try request.fetchCount(db)
+        }
+        guard firstWholeDay < endWholeDay else { return try exact(from, until) }
+        let whole =
+            try Int.fetchOne(
+                db,
+                sql: "SELECT COALESCE(SUM(count), 0) FROM fragmentDay WHERE channelId = ? AND day >= ? AND day < ?",
+                arguments: [channelId, firstWholeDay, endWholeDay]
+            ) ?? 0
+        let head = try from.map { try exact($0, firstWholeDay * day) } ?? 0
+        let tail = try until.map { try exact(endWholeDay * day, $0) } ?? 0
+        return whole + head + tail
     }
 
     private static func enqueue(_ events: [OutboxEvent], _ db: Database) throws {

@@ -1,4 +1,5 @@
 import Foundation
+import GRDB
 import Testing
 
 @testable import Store
@@ -141,4 +142,88 @@ import Testing
         }
         #expect(FileManager.default.fileExists(atPath: staged))
     }
+}
+
+/// Listing totals come from tallies in SQLite; they must equal a plain count for any range.
+@Suite struct FragmentTallyTests {
+    typealias Kind = RecordingStoreTests.Kind
+
+    @Test(arguments: Kind.allCases)
+    func totalsEqualABruteForceCountAcrossDayBoundaries(kind: Kind) async throws {
+        let (store, _) = try RecordingStoreTests.makeStore(kind)
+        let day: Int64 = 86_400_000
+        var generator = SystemRandomNumberGenerator()
+        // 400 fragments of two channels and three tasks over five days, some on day boundaries.
+        var all: [RecordFragment] = []
+        for n in 0..<400 {
+            let start = n % 25 == 0 ? Int64(n % 5) * day + 3 * day : Int64.random(in: 10 * day...(15 * day), using: &generator)
+            let fragment = RecordTaskStoreTests.fragment(n, task: Int64(1 + n % 3), channel: n % 4 == 0 ? "c2" : "c1", start: start)
+            all.append(fragment)
+            try await store.insertFragment(fragment)
+        }
+        func check(_ label: String) async throws {
+            for channel in ["c1", "c2"] {
+                for _ in 0..<40 {
+                    var bounds = [Int64.random(in: 9 * day...(16 * day), using: &generator), Int64.random(in: 9 * day...(16 * day), using: &generator)].sorted()
+                    if Bool.random(using: &generator) { bounds[0] = bounds[0] / day * day }  // exactly on a boundary
+                    let from: Int64? = Int.random(in: 0..<5, using: &generator) == 0 ? nil : bounds[0]
+                    let until: Int64? = Int.random(in: 0..<5, using: &generator) == 0 ? nil : bounds[1]
+                    let expected = all.filter { fragment in
+                        fragment.channelId == channel && fragment.startTime >= (from ?? .min) && fragment.startTime < (until ?? .max)
+                    }.count
+                    let page = try await store.fragments(FragmentQuery(scope: .channel(channel), from: from, until: until, pageSize: 1))
+                    #expect(page.totalCount == expected, "\(label) \(channel) [\(String(describing: from)), \(String(describing: until)))")
+                }
+            }
+        }
+        try await check("after inserts")
+        // Deleting moves the tallies back.
+        for fragment in all.prefix(50) { try await store.deleteFragment(vid: fragment.vid) }
+        all.removeFirst(50)
+        try await check("after deletes")
+    }
+
+    @Test(arguments: Kind.allCases)
+    func taskTotalsFollowInsertsAndDeletes(kind: Kind) async throws {
+        let (store, _) = try RecordingStoreTests.makeStore(kind)
+        let task = try await store.insertTask(RecordTask(channelId: "c1", startTime: 0, endTime: 1, createdAt: 0))
+        let fragments = (0..<30).map { RecordTaskStoreTests.fragment($0, task: task.id, start: Int64($0) * 1000) }
+        for fragment in fragments { try await store.insertFragment(fragment) }
+        for fragment in fragments.prefix(4) { try await store.deleteFragment(vid: fragment.vid) }
+        #expect(try await store.fragments(FragmentQuery(scope: .task(task.id), pageSize: 1)).totalCount == 26)
+        #expect(try await store.tasks(channelId: "c1", pageNo: 1, pageSize: 10).tasks.first?.fragmentCount == 26)
+        // A deleted task's fragments are still counted.
+        try await store.deleteTask(id: task.id)
+        #expect(try await store.fragments(FragmentQuery(scope: .task(task.id), pageSize: 1)).totalCount == 26)
+    }
+}
+
+@Suite struct FragmentTallyMigrationTests {
+    @Test func theTallyMigrationCountsTheFragmentsAlreadyStored() async throws {
+        let (_, created) = try RecordingStoreTests.makeStore(.sqlite)
+        let path = try #require(created)
+        for suffix in ["", "-wal", "-shm"] { try? FileManager.default.removeItem(atPath: path + suffix) }
+        // Given a store at the schema before the tallies, holding a task and its fragments
+        do {
+            let queue = try DatabaseQueue(path: path)
+            try SQLiteRecordingStore.migrator.migrate(queue, upTo: "v3: outbox")
+            try await queue.write { db in
+                try db.execute(sql: "INSERT INTO recordTask (id, channelId, startTime, endTime, status, createdAt) VALUES (1, 'c1', 0, 1, 1, 0)")
+                for n in 0..<12 {
+                    try RecordTaskStoreTests.fragment(n, task: 1, start: Int64(n) * 43_200_000).insert(into: db)
+                }
+            }
+        }
+        // When it is opened by this version
+        let store = try SQLiteRecordingStore(path: path)
+        // Then the totals count them
+        #expect(try await store.tasks(channelId: "c1", pageNo: 1, pageSize: 10).tasks.first?.fragmentCount == 12)
+        #expect(try await store.fragments(FragmentQuery(scope: .task(1), pageSize: 1)).totalCount == 12)
+        #expect(try await store.fragments(FragmentQuery(scope: .channel("c1"), pageSize: 1)).totalCount == 12)
+        #expect(try await store.fragments(FragmentQuery(scope: .channel("c1"), from: 86_400_000, until: 4 * 86_400_000, pageSize: 1)).totalCount == 6)
+    }
+}
+
+extension RecordFragment {
+    fileprivate func insert(into db: Database) throws { try FragmentRow(self).insert(db) }
 }
