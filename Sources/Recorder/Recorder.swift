@@ -171,27 +171,43 @@ public final class Recorder: Service, RecordingControl {
     /// cannot play), a blob no row names is moved to the quarantine folder (kept for a person
     /// to look at, never deleted). Call it after ``recoverUnfinishedFragments()``, before
     /// recording starts. Reads rows a page at a time and the blobs a shard at a time.
+    ///
+    /// When more than ``missingFilesLimit`` files and a tenth of all are missing, the library
+    /// looks unmounted or moved rather than damaged: nothing is removed, an error says so.
     @discardableResult
     public func reconcileLibrary() async throws -> Reconciliation {
         let (store, blobs, layout) = (context.store, context.blobs, context.layout)
         var fixed = Reconciliation()
+        var missing: [RecordFragment] = []
+        var checked = 0
         var after: String?
         let pageSize = 1000
         while true {
             let page = try await store.fragments(afterVid: after, limit: pageSize)
             after = page.last?.vid
-            let missing = try await FragmentFile.blocking {
+            checked += page.count
+            missing += try await FragmentFile.blocking {
                 page.filter { !FileManager.default.fileExists(atPath: layout.absolutePath(relative: $0.path)) }
             }
+            if page.count < pageSize { break }
+        }
+        if missing.count > Self.missingFilesLimit && missing.count * 10 > checked {
+            logger.error(
+                "most fragment files are missing: is the data folder's library mounted? Nothing was removed",
+                metadata: ["fragments.missing": "\(missing.count)", "fragments.checked": "\(checked)"]
+            )
+        } else {
             for fragment in missing {
                 try await store.deleteFragment(vid: fragment.vid)
                 fixed.rowsWithoutFile.append(fragment.vid)
                 logger.error(
                     "fragment file missing; removed from the library",
-                    metadata: ["fragment.vid": "\(fragment.vid)", "fragment.path": "\(fragment.path)", "channel.id": "\(fragment.channelId)"]
+                    metadata: [
+                        "fragment.vid": "\(fragment.vid)", "fragment.path": "\(fragment.path)",
+                        "channel.id": "\(fragment.channelId)", "record.task.id": "\(fragment.taskId)",
+                    ]
                 )
             }
-            if page.count < pageSize { break }
         }
         try await blobs.forEachKeyBatch { keys in
             let registered = try await store.registeredVids(keys)
@@ -212,6 +228,9 @@ public final class Recorder: Service, RecordingControl {
         }
         return fixed
     }
+
+    /// Above this many missing files (and a tenth of all), reconciliation removes nothing.
+    public static let missingFilesLimit = 100
 
     private func recover(path: String, name: FragmentLayout.PartName) async throws -> RecordFragment? {
         guard let handle = FileHandle(forUpdatingAtPath: path) else { throw RecorderError("cannot open \(path)") }

@@ -130,11 +130,28 @@ import Testing
         #expect(try await recorder.reconcileLibrary() == Recorder.Reconciliation())
     }
 
+    @Test func aLibraryThatLooksUnmountedIsLeftAlone() async throws {
+        let data = try temporaryDataFolder()
+        let store = InMemoryRecordingStore()
+        let blobs = LocalBlobStore(dataDirectory: data)
+        // 300 registered fragments, not one file: the library folder is not there.
+        for n in 0..<300 {
+            let vid = "1000_" + String(format: "%032x", n)
+            try await store.insertFragment(
+                RecordFragment(fileId: String(n), vid: vid, taskId: 1, channelId: "c", startTime: 0, endTime: 0,
+                               duration: 0, size: 1, path: blobs.location(of: vid))
+            )
+        }
+        let recorder = Recorder(configuration: .init(dataDirectory: data), store: store, source: FakeSource(), logger: quietLogger)
+        #expect(try await recorder.reconcileLibrary() == Recorder.Reconciliation())
+        #expect(await store.fragments(afterVid: nil, limit: 1_000).count == 300)
+    }
+
     @Test func reconciliationPagesThroughManyRows() async throws {
         let data = try temporaryDataFolder()
         let store = InMemoryRecordingStore()
         let blobs = LocalBlobStore(dataDirectory: data)
-        // 2,500 rows, every seventh without its file.
+        // 2,500 rows, every thirtieth without its file.
         var missing: [String] = []
         for n in 0..<2_500 {
             let vid = "1000_" + String(format: "%032x", n * 7919)
@@ -142,7 +159,7 @@ import Testing
                 RecordFragment(fileId: String(n), vid: vid, taskId: 1, channelId: "c", startTime: Int64(n), endTime: Int64(n),
                                duration: 0, size: 1, path: blobs.location(of: vid))
             )
-            if n % 7 == 0 {
+            if n % 30 == 0 {
                 missing.append(vid)
             } else {
                 let staged = data + "/staged"
