@@ -39,7 +39,8 @@ public enum ReelServer {
         onHTTPRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) async throws {
         let hub = ChannelHub(
-            store: dependencies.store, pushKey: dependencies.credentials.pushKey, now: dependencies.now, logger: logger
+            store: dependencies.store, pushKey: dependencies.credentials.pushKey, now: dependencies.now, logger: logger,
+            metrics: dependencies.metrics
         )
         try await hub.recoverStatusAfterRestart()
         var dependencies = dependencies
@@ -55,11 +56,13 @@ public enum ReelServer {
                 dataDirectory: configuration.dataDirectory, bizId: configuration.bizId,
                 maximumFragmentDuration: .seconds(configuration.maxFragmentDuration)
             ),
-            store: dependencies.store, source: hub, logger: logger
+            store: dependencies.store, source: hub, logger: logger, metrics: dependencies.metrics
         )
         // Unfinished fragments of a crashed run are finished before any push is accepted.
         try await recorder.recoverUnfinishedFragments()
-        let ingest = RTMPIngestServer(configuration: rtmpConfiguration(configuration), hub: hub, logger: logger) { port in
+        let ingest = RTMPIngestServer(
+            configuration: rtmpConfiguration(configuration), hub: hub, logger: logger, metrics: dependencies.metrics
+        ) { port in
             ports.rtmp = port
         }
         let scheduler = RecordScheduler(store: dependencies.store, recorder: recorder, now: dependencies.now, logger: logger)

@@ -5,6 +5,7 @@ import NIOCore
 import RTMPCore
 import Store
 import Synchronization
+import Telemetry
 
 /// Knows which channel is live: authorises publishes (stream name, push auth, channel state,
 /// one publisher per channel), keeps channel status in the store, disconnects publishers when
@@ -30,16 +31,22 @@ public final class ChannelHub: LivePublisherControl, Sendable {
     private let pushKey: String
     private let now: @Sendable () -> Int64
     private let logger: Logger
+    private let metrics: ReelMetrics
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - pushKey: the key of push-auth queries (spec §8).
     ///   - now: the server's clock, Unix seconds.
-    public init(store: any RecordingStore, pushKey: String, now: @escaping @Sendable () -> Int64, logger: Logger) {
+    ///   - metrics: keeps `reel_publishers_live`.
+    public init(
+        store: any RecordingStore, pushKey: String, now: @escaping @Sendable () -> Int64, logger: Logger,
+        metrics: ReelMetrics = .noop
+    ) {
         self.store = store
         self.pushKey = pushKey
         self.now = now
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Marks channels left live by a previous run (which ended without closing them) as abnormal.
@@ -134,9 +141,10 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         }
         let subscribers = state.withLock { $0.subscribers[channel.streamId].map { Array($0.values) } ?? [] }
         stream.start(subscribers: subscribers)
+        metrics.publishersLive.increment()
         logger.info(
             "publish started",
-            metadata: ["channel.id": "\(channel.id)", "publish.id": "\(stream.info.publishId)"]
+            metadata: ["channel": "\(channel.id)", "publish.id": "\(stream.info.publishId)"]
         )
         return stream
     }
@@ -150,6 +158,7 @@ public final class ChannelHub: LivePublisherControl, Sendable {
             return true
         }
         guard removed else { return }
+        metrics.publishersLive.decrement()
         stream.end(reason: reason)
         do {
             _ = try await store.updateChannelStatus(
@@ -158,12 +167,15 @@ public final class ChannelHub: LivePublisherControl, Sendable {
                 to: reason.isAbnormal ? .abnormal : .noInput
             )
         } catch {
-            logger.error("store failed while ending a publish", metadata: ["error": "\(error)"])
+            logger.error(
+                "store failed while ending a publish",
+                metadata: ["channel": "\(stream.info.channelId)", "error": "\(error)"]
+            )
         }
         logger.info(
             "publish ended",
             metadata: [
-                "channel.id": "\(stream.info.channelId)", "publish.id": "\(stream.info.publishId)",
+                "channel": "\(stream.info.channelId)", "publish.id": "\(stream.info.publishId)",
                 "reason": "\(reason)",
             ]
         )

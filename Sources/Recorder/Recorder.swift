@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import Store
 import Synchronization
+import Telemetry
 
 /// What the scheduler asks of a recorder.
 public protocol RecordingControl: Sendable {
@@ -66,10 +67,11 @@ public final class Recorder: Service, RecordingControl {
     /// - Parameters:
     ///   - source: where channel streams come from (the ``RTMPServer/ChannelHub``).
     ///   - nowMilliseconds: the wall clock, Unix milliseconds (fragment start and end times).
+    ///   - metrics: fragments opened, open, closed by reason, close latency, tags written, recoveries.
     public init(
         configuration: Configuration, store: any RecordingStore, source: any MediaSource,
         nowMilliseconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        logger: Logger
+        logger: Logger, metrics: ReelMetrics = .noop
     ) {
         self.configuration = configuration
         self.source = source
@@ -78,7 +80,7 @@ public final class Recorder: Service, RecordingControl {
             layout: FragmentLayout(dataDirectory: configuration.dataDirectory), bizId: configuration.bizId, store: store,
             nowMilliseconds: nowMilliseconds,
             policy: FragmentPolicy.Configuration(maximumFragmentDuration: configuration.maximumFragmentDuration),
-            flushInterval: configuration.flushInterval, logger: logger
+            flushInterval: configuration.flushInterval, logger: logger, metrics: metrics
         )
         (commands, commandContinuation) = AsyncStream.makeStream(of: Command.self)
     }
@@ -116,6 +118,7 @@ public final class Recorder: Service, RecordingControl {
                 }
             }
             // Shutting down: complete every open fragment.
+            context.shutdown.begin()
             let recorders = state.withLock { state in
                 state.isShutDown = true
                 return Array(state.active.values)
@@ -143,9 +146,18 @@ public final class Recorder: Service, RecordingControl {
                 guard let name = FragmentLayout.parsePartName(fileName, channelId: channelId) else { continue }
                 let path = (directory as NSString).appendingPathComponent(fileName)
                 do {
-                    if let fragment = try await recover(path: path, name: name) { recovered.append(fragment) }
+                    if let fragment = try await recover(path: path, name: name) {
+                        recovered.append(fragment)
+                        context.metrics.fragmentsRecovered.increment()
+                    }
                 } catch {
-                    logger.error("could not recover fragment", metadata: ["fragment.path": "\(path)", "error": "\(error)"])
+                    logger.error(
+                        "could not recover fragment",
+                        metadata: [
+                            "channel": "\(name.channelId)", "task": "\(name.taskId)", "vid": "\(name.vid)",
+                            "fragment.path": "\(path)", "error": "\(error)",
+                        ]
+                    )
                 }
             }
         }
@@ -168,7 +180,13 @@ public final class Recorder: Service, RecordingControl {
         } catch {
             try? handle.close()
             try FileManager.default.removeItem(atPath: path)
-            logger.warning("unfinished fragment held no media; deleted", metadata: ["fragment.path": "\(path)"])
+            logger.warning(
+                "unfinished fragment held no media; deleted",
+                metadata: [
+                    "channel": "\(name.channelId)", "task": "\(name.taskId)", "vid": "\(name.vid)",
+                    "fragment.path": "\(path)",
+                ]
+            )
             return nil
         }
         try FragmentFile.complete(handle, writing: result.bytes, at: result.offset, length: result.length)
@@ -188,7 +206,10 @@ public final class Recorder: Service, RecordingControl {
         try FragmentFile.rename(path, to: context.layout.absolutePath(relative: fragment.path))
         logger.info(
             "fragment recovered",
-            metadata: ["fragment.vid": "\(fragment.vid)", "fragment.duration.ms": "\(duration)", "fragment.tags": "\(result.tagCount)"]
+            metadata: [
+                "channel": "\(fragment.channelId)", "task": "\(fragment.taskId)", "vid": "\(fragment.vid)",
+                "fragment.duration.ms": "\(duration)", "fragment.tags": "\(result.tagCount)",
+            ]
         )
         return fragment
     }
