@@ -21,6 +21,8 @@ let package = Package(
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/groue/GRDB.swift.git", from: "7.10.0"),
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
     ],
     targets: [
         // MARK: Pure cores (no I/O)
@@ -33,10 +35,11 @@ let package = Package(
         ),
         .target(name: "FLV", dependencies: ["AMF", .product(name: "NIOCore", package: "swift-nio")]),
         .target(name: "LVB", dependencies: [.product(name: "Crypto", package: "swift-crypto")]),
+        .target(name: "Telemetry", dependencies: [.product(name: "CoreMetrics", package: "swift-metrics")]),
         .target(
             name: "RTMPServer",
             dependencies: [
-                "RTMPCore", "FLV", "AMF", "LVB", "Store",
+                "RTMPCore", "FLV", "AMF", "LVB", "Store", "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -57,7 +60,7 @@ let package = Package(
         .target(
             name: "Recorder",
             dependencies: [
-                "FLV", "Store", "RTMPServer",
+                "FLV", "Store", "RTMPServer", "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -78,7 +81,7 @@ let package = Package(
         .target(
             name: "API",
             dependencies: [
-                "LVB", "Store",
+                "LVB", "Store", "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -86,8 +89,9 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "API", "Store", "LVB", "RTMPServer", "Recorder", "Events",
+                "API", "Store", "LVB", "RTMPServer", "Recorder", "Events", "Telemetry",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -95,7 +99,7 @@ let package = Package(
         .executableTarget(
             name: "CLI",
             dependencies: [
-                "App", "LVB",
+                "App", "LVB", "FLV", "AMF", "Store",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
             ]
@@ -111,6 +115,7 @@ let package = Package(
             ]
         ),
         .testTarget(name: "FLVTests", dependencies: ["FLV", "AMF"]),
+        .testTarget(name: "TelemetryTests", dependencies: ["Telemetry", .product(name: "Prometheus", package: "swift-prometheus")]),
         .testTarget(name: "LVBTests", dependencies: ["LVB"]),
         .testTarget(
             name: "RTMPServerTests",
@@ -129,9 +134,10 @@ let package = Package(
         .testTarget(
             name: "RecorderTests",
             dependencies: [
-                "Recorder", "FLV", "AMF", "Store", "RTMPServer",
+                "Recorder", "FLV", "AMF", "Store", "RTMPServer", "Telemetry",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             ]
         ),

@@ -2,6 +2,7 @@ import Hummingbird
 import LVB
 import Logging
 import NIOCore
+import Telemetry
 
 /// `/v2/index.php`: decodes the parameters (GET from the query, POST from the form body),
 /// authenticates the request, runs its action, and always answers HTTP 200 with the JSON
@@ -23,20 +24,31 @@ public struct LVBEndpoint: Sendable {
     public let authenticator: LVBAuthenticator
     private let handlers: [String: LVBActionHandler]
     private let now: @Sendable () -> Int64
+    private let metrics: ReelMetrics
 
     /// - Parameters:
     ///   - handlers: the actions by name (`CreateLVBChannel`, ...).
     ///   - now: the server's clock in Unix seconds; injected so tests control time.
+    ///   - metrics: counts every answered request in `reel_api_requests_total{action,code}`.
     public init(
         configuration: Configuration = .init(),
         authenticator: LVBAuthenticator,
         handlers: [String: LVBActionHandler],
-        now: @escaping @Sendable () -> Int64
+        now: @escaping @Sendable () -> Int64,
+        metrics: ReelMetrics = .noop
     ) {
         self.configuration = configuration
         self.authenticator = authenticator
         self.handlers = handlers
         self.now = now
+        self.metrics = metrics
+    }
+
+    /// The `action` label of a request: its `Action` parameter when this endpoint answers that
+    /// action, else `unknown`, so made-up names cannot grow the label set.
+    func actionLabel(_ action: String?) -> String {
+        guard let action, handlers[action] != nil else { return "unknown" }
+        return action
     }
 
     /// The action names this endpoint answers.
@@ -51,9 +63,9 @@ public struct LVBEndpoint: Sendable {
         }
         for method in [HTTPRequest.Method.put, .delete, .patch, .head, .options] {
             router.on(RouterPath(Self.path), method: method) { request, context in
-                Self.response(
-                    .failure(LVBError(.invalidParameter, nil, "method \(request.method) is not supported: use GET or POST"))
-                )
+                let error = LVBError(.invalidParameter, nil, "method \(request.method) is not supported: use GET or POST")
+                self.metrics.apiRequest(action: "unknown", code: Int(error.code.rawValue))
+                return Self.response(.failure(error))
             }
         }
     }
@@ -62,6 +74,8 @@ public struct LVBEndpoint: Sendable {
     public func respond(to request: Request, logger: Logger) async -> Response {
         let envelope: LVBJSON
         var request = request
+        var logger = logger
+        var actionName: String?
         do throws(LVBError) {
             let encoded: ByteBuffer
             if request.method == .post {
@@ -77,6 +91,9 @@ public struct LVBEndpoint: Sendable {
                 encoded = ByteBuffer(string: request.uri.query ?? "")
             }
             let parameters = try LVBParameters(formEncoded: encoded.readableBytesView, limits: configuration.parameterLimits)
+            actionName = parameters["Action"]
+            if let channel = parameters["channelId"] { logger[metadataKey: "channel"] = "\(channel)" }
+            if let task = parameters["taskId"] { logger[metadataKey: "task"] = "\(task)" }
             let arrival = now()
             let hostHeader = request.head.authority
             let action = try authenticator.authenticate(
@@ -92,11 +109,13 @@ public struct LVBEndpoint: Sendable {
                 )
             )
             logger.info("api request", metadata: ["api.action": "\(action)", "api.code": "0"])
+            metrics.apiRequest(action: actionLabel(action), code: 0)
         } catch {
             logger.info(
                 "api request refused",
                 metadata: ["api.code": "\(error.code.rawValue)", "api.message": "\(error.message)"]
             )
+            metrics.apiRequest(action: actionLabel(actionName), code: Int(error.code.rawValue))
             envelope = .failure(error)
         }
         return Self.response(envelope)

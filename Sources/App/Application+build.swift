@@ -4,7 +4,9 @@ import Foundation
 import Hummingbird
 import LVB
 import Logging
+import Prometheus
 import Store
+import Telemetry
 
 /// What a running server is made of, built from a configuration so tests can build the same.
 public struct ReelDependencies: Sendable {
@@ -15,18 +17,27 @@ public struct ReelDependencies: Sendable {
     public var publishers: (any LivePublisherControl)?
     /// The ports put into returned addresses; updated when the servers bind.
     public var ports: ListeningPorts
+    /// The registry `/metrics` serves: this server's own, so servers in one process (tests)
+    /// never share counters and the process-wide `MetricsSystem` is never bootstrapped.
+    public let metricsRegistry: PrometheusCollectorRegistry
+    /// The metrics the services record, made from ``metricsRegistry``.
+    public let metrics: ReelMetrics
 
+    /// - Parameter metricsRegistry: where metrics are kept; a new, empty registry by default.
     public init(
         store: any RecordingStore, credentials: Credentials,
         now: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970) },
         publishers: (any LivePublisherControl)? = nil,
-        ports: ListeningPorts = ListeningPorts(http: 8080, rtmp: 1935)
+        ports: ListeningPorts = ListeningPorts(http: 8080, rtmp: 1935),
+        metricsRegistry: PrometheusCollectorRegistry = PrometheusCollectorRegistry()
     ) {
         self.store = store
         self.credentials = credentials
         self.now = now
         self.publishers = publishers
         self.ports = ports
+        self.metricsRegistry = metricsRegistry
+        self.metrics = ReelMetrics(factory: PrometheusMetricsFactory(registry: metricsRegistry))
     }
 }
 
@@ -36,7 +47,8 @@ public func apiKeys(_ configuration: ReelConfiguration, _ credentials: Credentia
     return (credentials.secretId, credentials.secretKey)
 }
 
-/// Builds the HTTP router: the LVB endpoint, the VOD library (`/<vid>.f0.flv`) and `/healthz`.
+/// Builds the HTTP router: the LVB endpoint, the VOD library (`/<vid>.f0.flv`), `/healthz` and
+/// `/metrics` (the Prometheus text format of ``ReelDependencies/metricsRegistry``).
 public func buildRouter(
     _ configuration: ReelConfiguration, _ dependencies: ReelDependencies,
     logger: Logger = Logger(label: "reel.http")
@@ -61,11 +73,13 @@ public func buildRouter(
             replayGuard: LVBReplayGuard(configuration: .init(maxRememberedNonces: configuration.maxRememberedNonces))
         ),
         handlers: channels.handlers.merging(records.handlers) { first, _ in first },
-        now: dependencies.now
+        now: dependencies.now,
+        metrics: dependencies.metrics
     )
     let router = Router()
     endpoint.register(on: router)
     router.get("/healthz") { _, _ in "ok\n" }
+    router.get("/metrics") { [registry = dependencies.metricsRegistry] _, _ in metricsResponse(registry) }
     FragmentFileResponder(
         store: dependencies.store, dataDirectory: configuration.dataDirectory, playKey: configuration.playKey,
         now: dependencies.now, logger: logger
@@ -95,5 +109,16 @@ public func buildApplication(
         configuration: .init(address: .hostname(configuration.bindHost, port: configuration.httpPort), serverName: "Reel"),
         onServerRunning: onServerRunning,
         logger: logger
+    )
+}
+
+/// The Prometheus text exposition (format 0.0.4) of `registry`.
+func metricsResponse(_ registry: PrometheusCollectorRegistry) -> Response {
+    var bytes: [UInt8] = []
+    registry.emit(into: &bytes)
+    return Response(
+        status: .ok,
+        headers: [.contentType: "text/plain; version=0.0.4; charset=utf-8"],
+        body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes))
     )
 }

@@ -47,7 +47,7 @@ public enum ReelServer {
             } ?? .none
         let hub = ChannelHub(
             store: dependencies.store, pushKey: dependencies.credentials.pushKey, now: dependencies.now,
-            announcer: announcer, logger: logger
+            announcer: announcer, logger: logger, metrics: dependencies.metrics
         )
         try await hub.recoverStatusAfterRestart()
         var dependencies = dependencies
@@ -63,13 +63,15 @@ public enum ReelServer {
                 dataDirectory: configuration.dataDirectory, bizId: configuration.bizId,
                 maximumFragmentDuration: .seconds(configuration.maxFragmentDuration)
             ),
-            store: dependencies.store, source: hub, announcer: announcer, logger: logger
+            store: dependencies.store, source: hub, announcer: announcer, logger: logger, metrics: dependencies.metrics
         )
         // Unfinished fragments of a crashed run are finished before any push is accepted, then
         // the store and the blob store are made to agree.
         try await recorder.recoverUnfinishedFragments()
         try await recorder.reconcileLibrary()
-        let ingest = RTMPIngestServer(configuration: rtmpConfiguration(configuration), hub: hub, logger: logger) { port in
+        let ingest = RTMPIngestServer(
+            configuration: rtmpConfiguration(configuration), hub: hub, logger: logger, metrics: dependencies.metrics
+        ) { port in
             ports.rtmp = port
         }
         let scheduler = RecordScheduler(store: dependencies.store, recorder: recorder, now: dependencies.now, logger: logger)
@@ -92,7 +94,11 @@ public enum ReelServer {
         return CallbackDispatcher(
             configuration: .init(key: key), store: dependencies.store, transport: HTTPCallbackTransport(url: url),
             playURL: { vid in records.playURL(vid: vid, requestHost: host, now: now()) },
-            nowMilliseconds: { Int64(Date().timeIntervalSince1970 * 1000) }, logger: logger
+            nowMilliseconds: { Int64(Date().timeIntervalSince1970 * 1000) },
+            onAttempt: { [metrics = dependencies.metrics] accepted in
+                (accepted ? metrics.callbackDeliveries : metrics.callbackFailures).increment()
+            },
+            logger: logger
         )
     }
 

@@ -5,6 +5,7 @@ import NIOCore
 import RTMPCore
 import Store
 import Synchronization
+import Telemetry
 
 /// Knows which channel is live: authorises publishes (stream name, push auth, channel state,
 /// one publisher per channel), keeps channel status in the store, disconnects publishers when
@@ -31,21 +32,24 @@ public final class ChannelHub: LivePublisherControl, Sendable {
     private let now: @Sendable () -> Int64
     private let logger: Logger
     private let announcer: EventAnnouncer
+    private let metrics: ReelMetrics
     private let state = Mutex(State())
 
     /// - Parameters:
     ///   - pushKey: the key of push-auth queries (spec §8).
     ///   - now: the server's clock, Unix seconds.
     ///   - announcer: the events of publishes starting and ending, queued with the status change.
+    ///   - metrics: keeps `reel_publishers_live`.
     public init(
         store: any RecordingStore, pushKey: String, now: @escaping @Sendable () -> Int64,
-        announcer: EventAnnouncer = .none, logger: Logger
+        announcer: EventAnnouncer = .none, logger: Logger, metrics: ReelMetrics = .noop
     ) {
         self.store = store
         self.pushKey = pushKey
         self.now = now
         self.announcer = announcer
         self.logger = logger
+        self.metrics = metrics
     }
 
     /// Marks channels left live by a previous run (which ended without closing them) as abnormal.
@@ -150,9 +154,10 @@ public final class ChannelHub: LivePublisherControl, Sendable {
         if !events.isEmpty { announcer.queued() }
         let subscribers = state.withLock { $0.subscribers[channel.streamId].map { Array($0.values) } ?? [] }
         stream.start(subscribers: subscribers)
+        metrics.publishersLive.increment()
         logger.info(
             "publish started",
-            metadata: ["channel.id": "\(channel.id)", "publish.id": "\(stream.info.publishId)"]
+            metadata: ["channel": "\(channel.id)", "publish.id": "\(stream.info.publishId)"]
         )
         return stream
     }
@@ -166,6 +171,7 @@ public final class ChannelHub: LivePublisherControl, Sendable {
             return true
         }
         guard removed else { return }
+        metrics.publishersLive.decrement()
         stream.end(reason: reason)
         let info = stream.info
         let events = announcer.publishEnded(
@@ -183,12 +189,15 @@ public final class ChannelHub: LivePublisherControl, Sendable {
             if !changed && !events.isEmpty { try await store.enqueueEvents(events) }
             if !events.isEmpty { announcer.queued() }
         } catch {
-            logger.error("store failed while ending a publish", metadata: ["error": "\(error)"])
+            logger.error(
+                "store failed while ending a publish",
+                metadata: ["channel": "\(stream.info.channelId)", "error": "\(error)"]
+            )
         }
         logger.info(
             "publish ended",
             metadata: [
-                "channel.id": "\(stream.info.channelId)", "publish.id": "\(stream.info.publishId)",
+                "channel": "\(stream.info.channelId)", "publish.id": "\(stream.info.publishId)",
                 "reason": "\(reason)",
             ]
         )

@@ -1,6 +1,7 @@
 import NIOCore
 import RTMPCore
 import Synchronization
+import Telemetry
 
 /// What the event-loop handlers of one connection tell its async task.
 final class RTMPConnectionState: Sendable {
@@ -33,19 +34,24 @@ final class RTMPConnectionState: Sendable {
     var closeCause: CloseCause { CloseCause(rawValue: cause.load(ordering: .relaxed)) ?? .none }
 }
 
-/// First in the pipeline: counts bytes read (for RTMP acknowledgements).
+/// First in the pipeline: counts bytes read (for RTMP acknowledgements, and once per read in
+/// `reel_bytes_in_total`).
 final class RTMPByteCounter: ChannelInboundHandler {
     typealias InboundIn = ByteBuffer
     typealias InboundOut = ByteBuffer
 
     private let state: RTMPConnectionState
+    private let metrics: ReelMetrics
 
-    init(state: RTMPConnectionState) {
+    init(state: RTMPConnectionState, metrics: ReelMetrics = .noop) {
         self.state = state
+        self.metrics = metrics
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
-        state.add(bytesRead: unwrapInboundIn(data).readableBytes)
+        let count = unwrapInboundIn(data).readableBytes
+        state.add(bytesRead: count)
+        metrics.bytesIn.increment(by: count)
         context.fireChannelRead(data)
     }
 }

@@ -6,6 +6,7 @@ import NIOPosix
 import RTMPCore
 import ServiceLifecycle
 import Synchronization
+import Telemetry
 
 /// The RTMP ingest service: accepts publishers on the configured port, runs each connection's
 /// handshake and chunk decoding on its event loop and its command flow in a structured task,
@@ -18,20 +19,25 @@ public struct RTMPIngestServer: Service {
     public let hub: ChannelHub
     private let logger: Logger
     private let eventLoopGroup: any EventLoopGroup
+    private let metrics: ReelMetrics
     private let onServerRunning: @Sendable (Int) async -> Void
 
-    /// - Parameter onServerRunning: called with the bound port once the server listens.
+    /// - Parameters:
+    ///   - metrics: counts `reel_bytes_in_total`.
+    ///   - onServerRunning: called with the bound port once the server listens.
     public init(
         configuration: RTMPServerConfiguration,
         hub: ChannelHub,
         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton,
         logger: Logger,
+        metrics: ReelMetrics = .noop,
         onServerRunning: @escaping @Sendable (Int) async -> Void = { _ in }
     ) {
         self.configuration = configuration
         self.hub = hub
         self.eventLoopGroup = eventLoopGroup
         self.logger = logger
+        self.metrics = metrics
         self.onServerRunning = onServerRunning
     }
 
@@ -42,6 +48,7 @@ public struct RTMPIngestServer: Service {
         let open = ConnectionCount()
         let logger = self.logger
         let hub = self.hub
+        let metrics = self.metrics
         let server = try await ServerBootstrap(group: eventLoopGroup)
             .serverChannelOption(.backlog, value: 256)
             .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
@@ -52,7 +59,7 @@ public struct RTMPIngestServer: Service {
                     let state = RTMPConnectionState()
                     let logger = self.logger
                     let sync = channel.pipeline.syncOperations
-                    try sync.addHandler(RTMPByteCounter(state: state))
+                    try sync.addHandler(RTMPByteCounter(state: state, metrics: metrics))
                     try sync.addHandler(
                         RTMPHandshakeHandler(timeout: configuration.handshakeTimeout) { reason in
                             logger.debug("rtmp connection refused", metadata: ["reason": "\(reason)"])
@@ -195,7 +202,7 @@ struct RTMPConnection {
                             underlying.close(promise: nil)
                         }
                         stream = granted
-                        logger[metadataKey: "channel.id"] = "\(granted.info.channelId)"
+                        logger[metadataKey: "channel"] = "\(granted.info.channelId)"
                         action = session.publishAccepted()
                     } catch {
                         logger.info(

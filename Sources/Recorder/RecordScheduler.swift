@@ -95,7 +95,10 @@ public final class RecordScheduler: Service {
         if changed {
             logger.info(
                 "record task status changed",
-                metadata: ["record.task.id": "\(task.id)", "status": "\(to.rawValue)", "reason": "\(why)"]
+                metadata: [
+                    "task": "\(task.id)", "channel": "\(task.channelId)", "status": "\(to.rawValue)",
+                    "reason": "\(why)",
+                ]
             )
         }
         return changed

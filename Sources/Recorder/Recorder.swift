@@ -5,6 +5,7 @@ import NIOCore
 import ServiceLifecycle
 import Store
 import Synchronization
+import Telemetry
 
 /// What the scheduler asks of a recorder.
 public protocol RecordingControl: Sendable {
@@ -69,11 +70,12 @@ public final class Recorder: Service, RecordingControl {
     ///   - source: where channel streams come from (the ``RTMPServer/ChannelHub``).
     ///   - announcer: the events of registered fragments, queued with them.
     ///   - nowMilliseconds: the wall clock, Unix milliseconds (fragment start and end times).
+    ///   - metrics: fragments opened, open, closed by reason, close latency, tags written, recoveries.
     public init(
         configuration: Configuration, store: any RecordingStore, blobs: (any BlobStore)? = nil,
         source: any MediaSource, announcer: EventAnnouncer = .none,
         nowMilliseconds: @escaping @Sendable () -> Int64 = { Int64(Date().timeIntervalSince1970 * 1000) },
-        logger: Logger
+        logger: Logger, metrics: ReelMetrics = .noop
     ) {
         self.configuration = configuration
         self.source = source
@@ -83,7 +85,7 @@ public final class Recorder: Service, RecordingControl {
             blobs: blobs ?? LocalBlobStore(dataDirectory: configuration.dataDirectory), announcer: announcer,
             nowMilliseconds: nowMilliseconds,
             policy: FragmentPolicy.Configuration(maximumFragmentDuration: configuration.maximumFragmentDuration),
-            flushInterval: configuration.flushInterval, logger: logger
+            flushInterval: configuration.flushInterval, logger: logger, metrics: metrics
         )
         (commands, commandContinuation) = AsyncStream.makeStream(of: Command.self)
     }
@@ -121,6 +123,7 @@ public final class Recorder: Service, RecordingControl {
                 }
             }
             // Shutting down: complete every open fragment.
+            context.shutdown.begin()
             let recorders = state.withLock { state in
                 state.isShutDown = true
                 return Array(state.active.values)
@@ -148,9 +151,18 @@ public final class Recorder: Service, RecordingControl {
                 guard let name = FragmentLayout.parsePartName(fileName, channelId: channelId) else { continue }
                 let path = (directory as NSString).appendingPathComponent(fileName)
                 do {
-                    if let fragment = try await recover(path: path, name: name) { recovered.append(fragment) }
+                    if let fragment = try await recover(path: path, name: name) {
+                        recovered.append(fragment)
+                        context.metrics.fragmentsRecovered.increment()
+                    }
                 } catch {
-                    logger.error("could not recover fragment", metadata: ["fragment.path": "\(path)", "error": "\(error)"])
+                    logger.error(
+                        "could not recover fragment",
+                        metadata: [
+                            "channel": "\(name.channelId)", "task": "\(name.taskId)", "vid": "\(name.vid)",
+                            "fragment.path": "\(path)", "error": "\(error)",
+                        ]
+                    )
                 }
             }
         }
@@ -203,8 +215,8 @@ public final class Recorder: Service, RecordingControl {
                 logger.error(
                     "fragment file missing; removed from the library",
                     metadata: [
-                        "fragment.vid": "\(fragment.vid)", "fragment.path": "\(fragment.path)",
-                        "channel.id": "\(fragment.channelId)", "record.task.id": "\(fragment.taskId)",
+                        "vid": "\(fragment.vid)", "fragment.path": "\(fragment.path)",
+                        "channel": "\(fragment.channelId)", "task": "\(fragment.taskId)",
                     ]
                 )
             }
@@ -216,7 +228,7 @@ public final class Recorder: Service, RecordingControl {
                 fixed.filesWithoutRow.append(key)
                 logger.warning(
                     "fragment file with no row moved to quarantine",
-                    metadata: ["fragment.vid": "\(key)", "fragment.path": "\(destination)"]
+                    metadata: ["vid": "\(key)", "fragment.path": "\(destination)"]
                 )
             }
         }
@@ -247,7 +259,13 @@ public final class Recorder: Service, RecordingControl {
         } catch {
             try? handle.close()
             try FileManager.default.removeItem(atPath: path)
-            logger.warning("unfinished fragment held no media; deleted", metadata: ["fragment.path": "\(path)"])
+            logger.warning(
+                "unfinished fragment held no media; deleted",
+                metadata: [
+                    "channel": "\(name.channelId)", "task": "\(name.taskId)", "vid": "\(name.vid)",
+                    "fragment.path": "\(path)",
+                ]
+            )
             return nil
         }
         try FragmentFile.complete(handle, writing: result.bytes, at: result.offset, length: result.length)
@@ -278,7 +296,10 @@ public final class Recorder: Service, RecordingControl {
         if !events.isEmpty { context.announcer.queued() }
         logger.info(
             "fragment recovered",
-            metadata: ["fragment.vid": "\(fragment.vid)", "fragment.duration.ms": "\(duration)", "fragment.tags": "\(result.tagCount)"]
+            metadata: [
+                "channel": "\(fragment.channelId)", "task": "\(fragment.taskId)", "vid": "\(fragment.vid)",
+                "fragment.duration.ms": "\(duration)", "fragment.tags": "\(result.tagCount)",
+            ]
         )
         return fragment
     }

@@ -4,6 +4,8 @@ import Logging
 import NIOCore
 import RTMPServer
 import Store
+import Synchronization
+import Telemetry
 
 /// Where a recorder gets a channel's media: the RTMP channel hub, or a test source.
 public protocol MediaSource: Sendable {
@@ -27,6 +29,17 @@ struct RecorderContext: Sendable {
     var policy: FragmentPolicy.Configuration
     var flushInterval: Duration
     var logger: Logger
+    var metrics: ReelMetrics = .noop
+    /// Set when the server shuts down, so fragments closed then count as `shutdown`.
+    var shutdown = ShutdownFlag()
+}
+
+/// Whether the recorder is shutting down; shared by its task recorders.
+final class ShutdownFlag: Sendable {
+    private let value = Atomic<Bool>(false)
+
+    func begin() { value.store(true, ordering: .relaxed) }
+    var isShuttingDown: Bool { value.load(ordering: .relaxed) }
 }
 
 /// Records one task on one channel: subscribes to the channel's stream, queues what the hub
@@ -68,8 +81,8 @@ final class TaskRecorder: MediaSubscriber {
     @discardableResult
     func run(source: any MediaSource) async -> [RecordFragment] {
         var logger = context.logger
-        logger[metadataKey: "record.task.id"] = "\(task.id)"
-        logger[metadataKey: "channel.id"] = "\(task.channelId)"
+        logger[metadataKey: "task"] = "\(task.id)"
+        logger[metadataKey: "channel"] = "\(task.channelId)"
         source.subscribe(self, streamId: streamId)
         // Subscribed to a stream already live: the window opens at its next keyframe. Otherwise
         // the next publish is recorded from its first tag.
@@ -191,14 +204,16 @@ struct RecordingDriver {
             try await open?.file.flushIfDue()
         case .taskEnded:
             try await run(policy.taskDidEnd())
-            if open != nil { try await close() }
+            if open != nil { try await close(.taskEnd) }
         }
     }
 
     /// Leaves the open fragment's part file for recovery.
     mutating func abandon() {
-        open?.file.abandon()
+        guard let fragment = open else { return }
+        fragment.file.abandon()
         open = nil
+        context.metrics.fragmentsOpen.decrement()
     }
 
     private mutating func run(_ actions: [FragmentPolicy.Action]) async throws {
@@ -208,11 +223,11 @@ struct RecordingDriver {
                 try await openFragment(start)
             case .writeTags(let tags):
                 try await commit(tags)
-            case .cutFragment(_, let next):
-                try await close()
+            case .cutFragment(let end, let next):
+                try await close(end.reason)
                 try await openFragment(next)
-            case .closeFragment:
-                try await close()
+            case .closeFragment(let end):
+                try await close(end.reason)
             }
         }
     }
@@ -231,6 +246,7 @@ struct RecordingDriver {
     private mutating func commit(_ tags: [FLVMediaTag]) async throws {
         guard var fragment = open else { preconditionFailure("RecordingDriver: writeTags with no open fragment") }
         let bytes = fragment.writer.write(tags)
+        countWritten(tags)
         let count = min(tags.count, held.count)
         var speculative = ByteBuffer()
         for part in fragment.heldBytes.prefix(count) { speculative.writeImmutableBuffer(part) }
@@ -271,18 +287,50 @@ struct RecordingDriver {
         var writer = FLVFragmentWriter(configuration: .init(maximumDuration: context.policy.maximumFragmentDuration))
         let front = writer.open(metadata: start.metadata, sequenceHeaders: start.sequenceHeaders)
         try await file.append(front)
+        context.metrics.fragmentsOpened.increment()
+        context.metrics.fragmentsOpen.increment()
+        context.metrics.tagsWritten(.script).increment()
+        countWritten(start.sequenceHeaders)
         open = OpenFragment(
             writer: writer, committedSize: front.readableBytes, shadow: writer, heldBytes: [], file: file, vid: vid,
             startTime: startTime
         )
         // Tags held over from the fragment just cut start this one.
         if !held.isEmpty { try await rewriteHeld() }
-        logger.debug("fragment opened", metadata: ["fragment.vid": "\(vid)"])
+        logger.debug("fragment opened", metadata: ["vid": "\(vid)"])
     }
 
-    private mutating func close() async throws {
+    /// Adds tags committed to the file to `reel_tags_written_total`, once per type per batch.
+    private func countWritten(_ tags: [FLVMediaTag]) {
+        var audio = 0
+        var video = 0
+        var script = 0
+        for tag in tags {
+            switch tag.type {
+            case .audio: audio += 1
+            case .video: video += 1
+            case .scriptData: script += 1
+            }
+        }
+        if audio > 0 { context.metrics.tagsWritten(.audio).increment(by: audio) }
+        if video > 0 { context.metrics.tagsWritten(.video).increment(by: video) }
+        if script > 0 { context.metrics.tagsWritten(.script).increment(by: script) }
+    }
+
+    /// The `reason` label of a fragment closed for `reason`.
+    private func closeReason(_ reason: FragmentPolicy.CloseReason) -> ReelMetrics.FragmentCloseReason {
+        switch reason {
+        case .durationLimit: .maxDuration
+        case .interruption: .interruption
+        case .taskEnd: context.shutdown.isShuttingDown ? .shutdown : .taskEnded
+        }
+    }
+
+    private mutating func close(_ reason: FragmentPolicy.CloseReason) async throws {
         guard var fragment = open else { return }
         open = nil
+        let decided = ContinuousClock.now
+        context.metrics.fragmentsOpen.decrement()
         let completion = fragment.writer.close()
         // Truncating to the committed size drops the speculative tags; they move to the next fragment.
         try await fragment.file.complete(writing: completion.bytes, at: completion.offset, length: completion.fileSize)
@@ -298,9 +346,14 @@ struct RecordingDriver {
         try await context.blobs.put(fragment.vid, from: fragment.file.partPath)
         if !events.isEmpty { context.announcer.queued() }
         registered.append(record)
+        context.metrics.fragmentsClosed(closeReason(reason)).increment()
+        context.metrics.fragmentCloseDuration.recordDuration(ContinuousClock.now - decided)
         logger.info(
             "fragment recorded",
-            metadata: ["fragment.vid": "\(record.vid)", "fragment.duration.ms": "\(duration)", "fragment.size": "\(record.size)"]
+            metadata: [
+                "vid": "\(record.vid)", "fragment.duration.ms": "\(duration)", "fragment.size": "\(record.size)",
+                "reason": "\(closeReason(reason).rawValue)",
+            ]
         )
     }
 }

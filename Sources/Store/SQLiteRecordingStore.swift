@@ -19,6 +19,20 @@ public final class SQLiteRecordingStore: RecordingStore {
         logger.debug("store opened", metadata: ["store.path": "\(path)"])
     }
 
+    /// Opens an existing database for reading only, as `reel fragments check` does beside a
+    /// running server: nothing is created, migrated or written.
+    /// - Throws: GRDB's errors when the file is missing or unreadable; ``StoreError/Code/notFound``
+    ///   when it is not a Reel store of this version's schema.
+    public init(readingAt path: String) throws {
+        var configuration = Configuration()
+        configuration.readonly = true
+        configuration.busyMode = .timeout(10)
+        self.pool = try DatabasePool(path: path, configuration: configuration)
+        guard try pool.read({ try Self.migrator.hasCompletedMigrations($0) }) else {
+            throw StoreError(.notFound, ids: [path])
+        }
+    }
+
     /// The schema, one registered migration per version. Never edit a shipped migration: add one.
     static var migrator: DatabaseMigrator {
         var migrator = DatabaseMigrator()

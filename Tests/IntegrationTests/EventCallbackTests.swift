@@ -63,6 +63,11 @@ final class CallbackReceiver: Sendable {
         try await RecordingTests.waitFor(what, within: .seconds(seconds), condition)
     }
 
+    /// The value of an unlabelled metric in a Prometheus scrape.
+    static func value(_ name: String, in scrape: String) -> Double? {
+        scrape.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ")[1]) }
+    }
+
     @Test func eventsArriveSignedAndSurviveAReceiverOutageAndARestart() async throws {
         let folder = try temporaryFolder("events")
         let receiver = CallbackReceiver()
@@ -121,6 +126,17 @@ final class CallbackReceiver: Sendable {
             try await Task.sleep(for: .seconds(3))
             #expect(receiver.events.count == 4)
 
+            // The metrics count the four deliveries and the failed attempts.
+            var metrics = ""
+            for _ in 0..<60 {
+                metrics = String(decoding: try await PlaybackTests.get("http://127.0.0.1:\(server.http)/metrics").body, as: UTF8.self)
+                if (Self.value("reel_callback_failures_total", in: metrics) ?? 0) >= 1 { break }
+                try await Task.sleep(for: .milliseconds(500))
+            }
+            #expect(metrics.contains("reel_callback_deliveries_total 4"), "\(metrics)")
+            #expect((Self.value("reel_callback_failures_total", in: metrics) ?? 0) >= 1, "\(metrics)")
+            #expect(receiver.events.count == 4)
+
             // Reel restarts; then the receiver comes back on its address: the queued events arrive,
             // each once, the earlier ones are not sent again.
             #expect(try await server.process.terminate() == 0)
@@ -140,6 +156,8 @@ final class CallbackReceiver: Sendable {
                 let t = try #require(event["t"]?.intValue)
                 #expect(LVBCallbackSignature.isValid(sign: event["sign"]?.stringValue ?? "", key: Self.key, t: t, now: Int64(Date().timeIntervalSince1970)))
             }
+            metrics = String(decoding: try await PlaybackTests.get("http://127.0.0.1:\(server.http)/metrics").body, as: UTF8.self)
+            #expect(metrics.contains("reel_callback_deliveries_total 3"), "\(metrics)")
             _ = try await server.process.terminate()
             await receiver.stop()
             try await tasks.waitForAll()
