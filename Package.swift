@@ -11,6 +11,11 @@ let package = Package(
     products: [
         .executable(name: "reel", targets: ["CLI"]),
         .library(name: "App", targets: ["App"]),
+        // The pure cores, for the `Benchmarks/` package.
+        .library(name: "AMF", targets: ["AMF"]),
+        .library(name: "RTMPCore", targets: ["RTMPCore"]),
+        .library(name: "FLV", targets: ["FLV"]),
+        .library(name: "LVB", targets: ["LVB"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
