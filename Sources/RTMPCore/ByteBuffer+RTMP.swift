@@ -3,8 +3,10 @@ import NIOCore
 extension ByteBuffer {
     /// Reads a big-endian 24-bit unsigned integer (chunk message header fields, §5.3.1.2).
     mutating func readUInt24() -> UInt32? {
-        guard let bytes = readBytes(length: 3) else { return nil }
-        return UInt32(bytes[0]) << 16 | UInt32(bytes[1]) << 8 | UInt32(bytes[2])
+        // Integer reads: no intermediate array on the per-chunk path.
+        guard readableBytes >= 3, let high = readInteger(as: UInt8.self), let middle = readInteger(as: UInt16.self)
+        else { return nil }
+        return UInt32(high) << 16 | UInt32(middle)
     }
 
     /// Writes the low 24 bits of `value`, big-endian.
