@@ -27,24 +27,34 @@ extension ByteBuffer {
 
     @discardableResult
     mutating func writeFLVTag(type: FLVTagType, timestamp: UInt32, isFiltered: Bool = false, data: ByteBuffer) -> Int {
-        let size = data.readableBytes
-        precondition(size <= 0xFF_FFFF, "an FLV tag body is at most 2^24 - 1 bytes, got \(size)")
-        var written = writeInteger(type.rawValue | (isFiltered ? 0x20 : 0))
-        written += writeUInt24(UInt32(size))
-        written += writeUInt24(timestamp & 0xFF_FFFF)
-        written += writeInteger(UInt8(truncatingIfNeeded: timestamp >> 24))
-        written += writeUInt24(0)
+        var written = writeFLVTagHeader(type: type, timestamp: timestamp, isFiltered: isFiltered, dataSize: data.readableBytes)
         written += writeImmutableBuffer(data)
-        written += writeInteger(UInt32(FLVTag.headerLength + size))
+        written += writeInteger(UInt32(FLVTag.headerLength + data.readableBytes))
         return written
+    }
+
+    /// Writes the 11-byte header of a tag (Annex E.4.1) whose body and `PreviousTagSize`
+    /// (`FLVTag.headerLength + dataSize`) the caller writes after it, for gather writes.
+    ///
+    /// - Parameters:
+    ///   - type: The tag type.
+    ///   - timestamp: Milliseconds; the top 8 bits go to `TimestampExtended`.
+    ///   - isFiltered: The `Filter` bit.
+    ///   - dataSize: The body's length; shorter than 2^24 bytes.
+    /// - Returns: The number of bytes written, ``FLVTag/headerLength``.
+    @discardableResult
+    public mutating func writeFLVTagHeader(type: FLVTagType, timestamp: UInt32, isFiltered: Bool = false, dataSize: Int) -> Int {
+        precondition(dataSize <= 0xFF_FFFF, "an FLV tag body is at most 2^24 - 1 bytes, got \(dataSize)")
+        // TagType (with the Filter bit) and DataSize, Timestamp and TimestampExtended, then
+        // StreamID 0 (3 bytes): three integer stores instead of eleven byte writes.
+        let typeAndSize = UInt32(type.rawValue | (isFiltered ? 0x20 : 0)) << 24 | UInt32(dataSize)
+        let time = (timestamp & 0xFF_FFFF) << 8 | timestamp >> 24
+        return writeMultipleIntegers(typeAndSize, time, UInt16(0), UInt8(0))
     }
 
     @discardableResult
     mutating func writeUInt24(_ value: UInt32) -> Int {
-        writeBytes([
-            UInt8(truncatingIfNeeded: value >> 16), UInt8(truncatingIfNeeded: value >> 8),
-            UInt8(truncatingIfNeeded: value),
-        ])
+        writeInteger(UInt16(truncatingIfNeeded: value >> 8)) + writeInteger(UInt8(truncatingIfNeeded: value))
     }
 
     func getUInt24(at index: Int) -> UInt32? {

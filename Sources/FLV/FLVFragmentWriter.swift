@@ -122,6 +122,19 @@ public struct FLVFragmentWriter: Sendable {
     ///   - buffer: Where the tag's bytes are appended.
     /// - Precondition: The writer is open; the body is shorter than 2^24 bytes (Annex E.4.1).
     public mutating func write(_ tag: FLVMediaTag, into buffer: inout ByteBuffer) {
+        let timestamp = advance(past: tag)
+        buffer.writeFLVTag(type: tag.type, timestamp: timestamp, data: tag.data)
+    }
+
+    /// Accounts for `tag` as the next tag of the file, written by the caller (a gather write
+    /// of ``ByteBuffer/writeFLVTagHeader(type:timestamp:isFiltered:dataSize:)``, the body and
+    /// its `PreviousTagSize`): the same bookkeeping as ``write(_:into:)``, without copying
+    /// the body.
+    ///
+    /// - Parameter tag: The tag, timestamped on the recorder's timeline.
+    /// - Returns: The timestamp to write in the tag's header.
+    /// - Precondition: The writer is open; the body is shorter than 2^24 bytes (Annex E.4.1).
+    public mutating func advance(past tag: FLVMediaTag) -> UInt32 {
         guard case .open(var origin) = state else { preconditionFailure("FLVFragmentWriter.write in state \(state)") }
         if origin == nil && !tag.isSequenceHeader {
             origin = tag.timestamp
@@ -129,14 +142,16 @@ public struct FLVFragmentWriter: Sendable {
         }
         let relative = origin.map { tag.timestamp - $0 } ?? 0
         let timestamp = UInt32(clamping: max(relative, Int64(lastTimestamp)))
-        append(
-            tag.type,
-            timestamp: timestamp,
-            isKeyframe: tag.type == .video && tag.isKeyframe,
-            data: tag.data,
-            into: &buffer
-        )
+        let isKeyframe = tag.type == .video && tag.isKeyframe
+        metadata.record(tag.type, timestamp: timestamp, position: fileSize, body: tag.data, isKeyframe: isKeyframe)
+        if isKeyframe { keyframeCount += 1 }
+        lastTimestamp = timestamp
+        fileSize += FLVTag.headerLength + tag.data.readableBytes + FLVTag.previousTagSizeLength
+        return timestamp
     }
+
+    /// The file's size after the tags written so far.
+    public var size: Int { fileSize }
 
     /// Appends tags in order; see ``write(_:into:)``.
     ///

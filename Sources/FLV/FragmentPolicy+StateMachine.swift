@@ -134,6 +134,7 @@ extension FragmentPolicy {
         var tag = tag
         let placed = timeline.place(tag, configuration: configuration)
         tag.timestamp = placed.timestamp
+        placedTimestamp = placed.timestamp
         if placed.jumped { timestampJumpCount += 1 }
         if tag.isSequenceHeader {
             latest.remember(tag)

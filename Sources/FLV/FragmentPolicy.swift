@@ -109,6 +109,10 @@ public struct FragmentPolicy: Sendable {
     /// Timestamp jumps rebased since the policy was created.
     public internal(set) var timestampJumpCount = 0
 
+    /// The timestamp the latest tag given to ``mediaTagDidArrive(_:)`` has on the continuous
+    /// timeline: the one it carries in any action, now or later.
+    public internal(set) var placedTimestamp: Int64 = 0
+
     /// - Parameter configuration: Limits and thresholds; documented defaults unless given.
     public init(configuration: Configuration = .init()) {
         self.configuration = configuration

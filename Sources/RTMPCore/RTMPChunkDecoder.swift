@@ -18,7 +18,10 @@ import NIOCore
 ///   sub-message's timestamp.
 /// - Timestamps become 64-bit, see ``RTMPMessage``.
 ///
-/// Short input rewinds and returns `nil`. Input breaking the spec or ``RTMPLimits`` throws
+/// Every byte given is consumed: an incomplete chunk header is kept aside (at most 17 bytes)
+/// and chunk data goes straight into its message's buffer, allocated once at the length the
+/// header declares. So a message is copied once, from the receive buffer into its own, and
+/// no message keeps a receive buffer alive. Input breaking the spec or ``RTMPLimits`` throws
 /// an ``RTMPError``; the connection should then be closed, as the decoder's state is undefined.
 public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     public typealias InboundOut = RTMPMessage
@@ -35,19 +38,43 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
         var timestamp: UInt64
     }
 
+    /// A parsed chunk header, not yet applied to the chunk stream's state.
+    private struct ChunkHeader {
+        var format: UInt8
+        var chunkStreamID: UInt32
+        /// The chunk stream's state with this header's fields.
+        var stream: ChunkStream
+        var previous: ChunkStream?
+        /// The timestamp or delta the header carries (extended if present).
+        var timestampField: UInt32
+    }
+
+    /// The chunk whose data is arriving.
+    private struct ChunkInProgress {
+        var chunkStreamID: UInt32
+        var remaining: Int
+    }
+
     /// The default chunk size before any Set Chunk Size (§5.4.1).
     public static let defaultChunkSize = 128
+    /// The longest chunk header: a 3-byte basic header, an 11-byte type-0 header and a
+    /// 4-byte extended timestamp.
+    static let maximumHeaderLength = 18
 
     /// The limits this decoder enforces.
     public let limits: RTMPLimits
     /// The peer's current chunk size.
     public private(set) var chunkSize: Int = Self.defaultChunkSize
     private var chunkStreams: [UInt32: ChunkStream] = [:]
-    /// Messages being reassembled, by csid; kept apart from `chunkStreams` so appending
-    /// never copies a payload another reference shares.
+    /// Messages being reassembled, by csid, each in a buffer of its declared length.
     private var partialPayloads: [UInt32: ByteBuffer] = [:]
+    /// The declared lengths of the messages being reassembled, added up.
     private var incompleteBytes = 0
+    /// The start of a chunk header that the input ended in.
+    private var stash = ByteBuffer()
+    private var current: ChunkInProgress?
     private var pending = CircularBuffer<RTMPMessage>()
+    private let allocator = ByteBufferAllocator()
 
     /// Creates a decoder for a connection's chunk stream, after the handshake.
     /// - Parameter limits: The limits to enforce; defaults to ``RTMPLimits/default``.
@@ -56,7 +83,8 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
     }
 
     /// Decodes the next message.
-    /// - Parameter buffer: Received bytes; consumed chunk by chunk.
+    /// - Parameter buffer: Received bytes; consumed chunk by chunk, all of them by the time
+    ///   it returns `nil`.
     /// - Returns: The next complete message, or `nil` when more bytes are needed.
     /// - Throws: ``RTMPError`` for input that breaks the spec or the limits.
     public mutating func decode(buffer: inout ByteBuffer) throws -> RTMPMessage? {
@@ -64,25 +92,76 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             if let message = pending.popFirst() {
                 return message
             }
-            guard let chunk = try decodeChunk(&buffer) else {
+            guard try decodeStep(&buffer) else {
                 return nil
-            }
-            if let message = chunk {
-                try apply(message)
             }
         }
     }
 
-    /// Decodes what is left when the connection closes; an incomplete message is left
-    /// in the buffer.
+    /// Decodes what is left when the connection closes; an incomplete message is dropped
+    /// with the connection.
     public mutating func decodeLast(buffer: inout ByteBuffer, seenEOF: Bool) throws -> RTMPMessage? {
         try decode(buffer: &buffer)
     }
 
-    /// Reads one chunk: `nil` if incomplete (nothing consumed), `.some(nil)` if it did not
-    /// complete a message, `.some(message)` if it did.
-    private mutating func decodeChunk(_ buffer: inout ByteBuffer) throws -> RTMPMessage?? {
-        var input = buffer
+    /// Nothing to give back: the decoder consumes every byte it is given, so the receive
+    /// buffer never holds unread bytes to move down.
+    public func shouldReclaimBytes(buffer: ByteBuffer) -> Bool { false }
+
+    /// Consumes a chunk header or chunk data; `false` when the input is used up.
+    private mutating func decodeStep(_ buffer: inout ByteBuffer) throws -> Bool {
+        guard var chunk = current else {
+            guard let header = try readHeader(&buffer) else { return false }
+            try begin(header)
+            return true
+        }
+        guard buffer.readableBytes > 0 else { return false }
+        let count = min(chunk.remaining, buffer.readableBytes)
+        buffer.readWithUnsafeReadableBytes { bytes in
+            partialPayloads[chunk.chunkStreamID]!.writeBytes(UnsafeRawBufferPointer(rebasing: bytes.prefix(count)))
+            return count
+        }
+        chunk.remaining -= count
+        if chunk.remaining > 0 {
+            current = chunk
+        } else {
+            current = nil
+            try finishChunk(on: chunk.chunkStreamID)
+        }
+        return true
+    }
+
+    /// Reads the next chunk header, from the kept-aside start of one and the input; keeps
+    /// an incomplete header aside and returns `nil`.
+    private mutating func readHeader(_ buffer: inout ByteBuffer) throws -> ChunkHeader? {
+        guard buffer.readableBytes > 0 else { return nil }
+        let stashed = stash.readableBytes
+        if stashed == 0 {
+            var input = buffer
+            if let header = try parseHeader(&input) {
+                buffer = input
+                return header
+            }
+            stash.writeBuffer(&buffer)
+            return nil
+        }
+        var input = stash
+        let added = min(buffer.readableBytes, Self.maximumHeaderLength - stashed)
+        input.writeImmutableBuffer(buffer.getSlice(at: buffer.readerIndex, length: added)!)
+        let start = input.readerIndex
+        guard let header = try parseHeader(&input) else {
+            // Still short of a header: the input was shorter than what a header lacks.
+            stash.writeBuffer(&buffer)
+            return nil
+        }
+        buffer.moveReaderIndex(forwardBy: input.readerIndex - start - stashed)
+        stash.clear()
+        return header
+    }
+
+    /// Parses a chunk header (§5.3.1) against the chunk stream's state, changing nothing;
+    /// `nil` if `input` ends first.
+    private func parseHeader(_ input: inout ByteBuffer) throws -> ChunkHeader? {
         guard let first = input.readInteger(as: UInt8.self) else { return nil }
         let format = first >> 6
         let chunkStreamID: UInt32
@@ -108,8 +187,7 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                 throw RTMPError(.tooManyChunkStreams, "more than \(limits.maxChunkStreams) chunk streams")
             }
         }
-        let received = partialPayloads[chunkStreamID]?.readableBytes
-        if format != 3, received != nil {
+        if format != 3, partialPayloads[chunkStreamID] != nil {
             throw RTMPError(
                 .malformedMessage,
                 "chunk type \(format) on chunk stream \(chunkStreamID) in the middle of a message"
@@ -155,7 +233,18 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             guard let extended = input.readInteger(as: UInt32.self) else { return nil }
             timestampField = extended
         }
+        return ChunkHeader(
+            format: format, chunkStreamID: chunkStreamID, stream: stream, previous: previous,
+            timestampField: timestampField
+        )
+    }
 
+    /// Applies a chunk header: a first chunk starts its message (limits checked, timestamp
+    /// placed, buffer allocated); the chunk's data follows.
+    private mutating func begin(_ header: ChunkHeader) throws {
+        var stream = header.stream
+        let chunkStreamID = header.chunkStreamID
+        let received = partialPayloads[chunkStreamID]?.readableBytes
         if received == nil {
             guard stream.messageLength <= limits.maxMessageLength else {
                 throw RTMPError(
@@ -163,54 +252,48 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
                     "message of \(stream.messageLength) bytes exceeds the limit of \(limits.maxMessageLength)"
                 )
             }
-            stream.timestampField = timestampField
-            if format == 0 {
+            guard incompleteBytes + stream.messageLength <= limits.maxIncompleteMessageBytes else {
+                throw RTMPError(
+                    .incompleteMessagesTooLarge,
+                    "partly received messages exceed \(limits.maxIncompleteMessageBytes) bytes"
+                )
+            }
+            stream.timestampField = header.timestampField
+            if header.format == 0 {
                 stream.timestamp =
-                    previous == nil ? UInt64(timestampField) : Self.unwrap(timestampField, after: stream.timestamp)
+                    header.previous == nil
+                    ? UInt64(header.timestampField) : Self.unwrap(header.timestampField, after: stream.timestamp)
             } else {
-                stream.timestamp += UInt64(timestampField)
+                stream.timestamp += UInt64(header.timestampField)
             }
+            incompleteBytes += stream.messageLength
+            partialPayloads[chunkStreamID] = allocator.buffer(capacity: stream.messageLength)
         }
-
-        let chunkLength = min(chunkSize, stream.messageLength - (received ?? 0))
-        guard let data = input.readSlice(length: chunkLength) else { return nil }
-        buffer = input
         chunkStreams[chunkStreamID] = stream
+        let chunkLength = min(chunkSize, stream.messageLength - (received ?? 0))
+        if chunkLength > 0 {
+            current = ChunkInProgress(chunkStreamID: chunkStreamID, remaining: chunkLength)
+        } else {
+            try finishChunk(on: chunkStreamID)
+        }
+    }
 
-        let message: RTMPMessage?
-        if (received ?? 0) + chunkLength == stream.messageLength {
-            let payload: ByteBuffer
-            if var partial = partialPayloads.removeValue(forKey: chunkStreamID) {
-                partial.writeImmutableBuffer(data)
-                payload = partial
-                incompleteBytes -= partial.readableBytes - chunkLength
-            } else {
-                payload = data
-            }
-            message = RTMPMessage(
+    /// A chunk's data is in: when it completes its message, the message is applied.
+    private mutating func finishChunk(on chunkStreamID: UInt32) throws {
+        guard let stream = chunkStreams[chunkStreamID],
+            partialPayloads[chunkStreamID]?.readableBytes == stream.messageLength,
+            let payload = partialPayloads.removeValue(forKey: chunkStreamID)
+        else { return }
+        incompleteBytes -= stream.messageLength
+        try apply(
+            RTMPMessage(
                 type: stream.type,
                 timestamp: stream.timestamp,
                 messageStreamID: stream.messageStreamID,
                 chunkStreamID: chunkStreamID,
                 payload: payload
             )
-        } else {
-            guard incompleteBytes + chunkLength <= limits.maxIncompleteMessageBytes else {
-                throw RTMPError(
-                    .incompleteMessagesTooLarge,
-                    "partly received messages exceed \(limits.maxIncompleteMessageBytes) bytes"
-                )
-            }
-            incompleteBytes += chunkLength
-            var partial = partialPayloads.removeValue(forKey: chunkStreamID) ?? ByteBuffer()
-            if received == nil {
-                partial.reserveCapacity(min(stream.messageLength, 65_536))
-            }
-            partial.writeImmutableBuffer(data)
-            partialPayloads[chunkStreamID] = partial
-            message = nil
-        }
-        return .some(message)
+        )
     }
 
     /// Applies Set Chunk Size and Abort, splits aggregates, and queues the result.
@@ -229,8 +312,8 @@ public struct RTMPChunkDecoder: NIOSingleStepByteToMessageDecoder, Sendable {
             guard let id = message.payload.getInteger(at: message.payload.readerIndex, as: UInt32.self) else {
                 throw RTMPError(.malformedMessage, "Abort of \(message.payload.readableBytes) bytes")
             }
-            if let partial = partialPayloads.removeValue(forKey: id) {
-                incompleteBytes -= partial.readableBytes
+            if partialPayloads.removeValue(forKey: id) != nil, let stream = chunkStreams[id] {
+                incompleteBytes -= stream.messageLength
             }
             pending.append(message)
         case .aggregate:

@@ -16,8 +16,9 @@ public struct RTMPLimits: Hashable, Sendable {
     /// How many chunk streams (distinct csids, §5.3.1.1) a peer may use on one connection.
     /// Default 64; publishers use fewer than ten.
     public var maxChunkStreams: Int
-    /// The most bytes held for partly received messages across all chunk streams. Default
-    /// 32 MiB; one message still cannot exceed ``maxMessageLength``.
+    /// The most bytes held for partly received messages across all chunk streams, counted
+    /// at their declared lengths (a message's buffer is allocated whole when its first chunk
+    /// arrives). Default 32 MiB; one message still cannot exceed ``maxMessageLength``.
     public var maxIncompleteMessageBytes: Int
     /// Limits for AMF0 in command and data messages (depth, elements, string length).
     public var amf: AMFDecodingLimits

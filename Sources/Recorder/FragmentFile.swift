@@ -1,3 +1,4 @@
+import FLV
 import Foundation
 import NIOCore
 import NIOPosix
@@ -10,13 +11,28 @@ import NIOPosix
 /// fsynced when it closes. Every blocking file call runs on NIO's blocking-I/O thread pool,
 /// never on an event loop or the cooperative pool.
 ///
+/// Media bodies are not copied: a body of ``sliceThreshold`` bytes or more is kept as the
+/// buffer it arrived in, and a flush hands the buffered pieces to the kernel with one
+/// gather write (`writev(2)`); only tag headers and small bodies are copied together.
+///
 /// Owned by one ``RecordingDriver``, which awaits each call before the next: it is never used
 /// from two tasks at once.
 final class FragmentFile: @unchecked Sendable {
+    /// Bodies this long or longer are written from their own buffer rather than copied.
+    static let sliceThreshold = 1024
+    /// Buffered bytes that trigger a flush before the interval is up.
+    static let flushThreshold = 1 << 20
+    /// The most vectors one `writev(2)` takes on Linux (`UIO_MAXIOV`).
+    static let maximumVectors = 1024
+
     /// The path being written (`….flv.part`).
     let partPath: String
     private let handle: FileHandle
-    private var pending = ByteBuffer()
+    /// Buffered pieces in file order, then `tail`.
+    private var pieces: [ByteBuffer] = []
+    /// Where small writes are gathered; becomes a piece when a large body follows.
+    private var tail = ByteBuffer()
+    private var pendingBytes = 0
     private var lastFlush: ContinuousClock.Instant
     private let flushInterval: Duration
     /// Bytes appended so far, flushed or not.
@@ -43,11 +59,39 @@ final class FragmentFile: @unchecked Sendable {
         }
     }
 
+    /// Whether appended bytes wait for a flush.
+    var hasPendingBytes: Bool { pendingBytes > 0 }
+
     func append(_ bytes: ByteBuffer) async throws {
+        buffer(bytes)
+        if pendingBytes >= Self.flushThreshold { try await flush() }
+    }
+
+    /// Appends one FLV tag: its header, `data` and its `PreviousTagSize`.
+    func appendTag(type: FLVTagType, timestamp: UInt32, data: ByteBuffer) async throws {
+        let headerLength = tail.writeFLVTagHeader(type: type, timestamp: timestamp, dataSize: data.readableBytes)
+        size += headerLength
+        pendingBytes += headerLength
+        buffer(data)
+        tail.writeInteger(UInt32(FLVTag.headerLength + data.readableBytes))
+        size += FLVTag.previousTagSizeLength
+        pendingBytes += FLVTag.previousTagSizeLength
+        if pendingBytes >= Self.flushThreshold { try await flush() }
+    }
+
+    private func buffer(_ bytes: ByteBuffer) {
         size += bytes.readableBytes
-        var bytes = bytes
-        pending.writeBuffer(&bytes)
-        if pending.readableBytes >= 1 << 20 { try await flush() }
+        pendingBytes += bytes.readableBytes
+        if bytes.readableBytes >= Self.sliceThreshold {
+            if tail.readableBytes > 0 {
+                pieces.append(tail)
+                tail = ByteBuffer()
+            }
+            pieces.append(bytes)
+        } else {
+            if tail.capacity == 0 { tail.reserveCapacity(4096) }
+            tail.writeImmutableBuffer(bytes)
+        }
     }
 
     /// Drops everything from `offset` on; later appends continue from there.
@@ -68,11 +112,60 @@ final class FragmentFile: @unchecked Sendable {
 
     func flush() async throws {
         lastFlush = .now
-        guard pending.readableBytes > 0 else { return }
-        let bytes = pending
-        pending = ByteBuffer()
-        let handle = self.handle
-        try await Self.blocking { try bytes.withUnsafeReadableBytes { try handle.write(contentsOf: $0) } }
+        guard let pieces = takePending() else { return }
+        let descriptor = handle.fileDescriptor
+        try await Self.blocking { try Self.write(pieces, to: descriptor) }
+    }
+
+    /// The buffered pieces in order, leaving nothing buffered; `nil` when there are none.
+    private func takePending() -> [ByteBuffer]? {
+        guard pendingBytes > 0 else { return nil }
+        var taken = pieces
+        if tail.readableBytes > 0 { taken.append(tail) }
+        pieces = []
+        tail = ByteBuffer()
+        pendingBytes = 0
+        return taken
+    }
+
+    /// Writes `pieces` in order at the descriptor's offset with as few `writev(2)` calls as
+    /// the kernel allows (``maximumVectors`` pieces each, continuing after short writes).
+    static func write(_ pieces: [ByteBuffer], to descriptor: Int32) throws {
+        // The buffers are held by `pieces` and not mutated, so their storage stays put while
+        // the vectors point into it.
+        var vectors: [iovec] = []
+        vectors.reserveCapacity(min(pieces.count, Self.maximumVectors))
+        var index = 0
+        while index < pieces.count {
+            vectors.removeAll(keepingCapacity: true)
+            var batchBytes = 0
+            while index < pieces.count && vectors.count < Self.maximumVectors {
+                pieces[index].withUnsafeReadableBytes { bytes in
+                    vectors.append(iovec(iov_base: UnsafeMutableRawPointer(mutating: bytes.baseAddress), iov_len: bytes.count))
+                    batchBytes += bytes.count
+                }
+                index += 1
+            }
+            var first = 0
+            while batchBytes > 0 {
+                let written = vectors[first...].withUnsafeBufferPointer { writev(descriptor, $0.baseAddress, Int32($0.count)) }
+                if written < 0 {
+                    if errno == EINTR { continue }
+                    throw RecorderError("cannot write fragment file: \(String(cString: strerror(errno)))")
+                }
+                batchBytes -= written
+                // Skip the vectors written in full; shorten the first one written in part.
+                var remaining = written
+                while remaining > 0 && remaining >= vectors[first].iov_len {
+                    remaining -= vectors[first].iov_len
+                    first += 1
+                }
+                if remaining > 0 {
+                    vectors[first].iov_base = vectors[first].iov_base.map { $0 + remaining }
+                    vectors[first].iov_len -= remaining
+                }
+            }
+        }
     }
 
     /// Writes everything, then `bytes` at `offset`, truncates to `length`, fsyncs and closes;
@@ -85,8 +178,7 @@ final class FragmentFile: @unchecked Sendable {
 
     /// Closes without completing (the recorder is failing); the part file stays for recovery.
     func abandon() {
-        try? pending.withUnsafeReadableBytes { try handle.write(contentsOf: $0) }
-        pending.clear()
+        if let pieces = takePending() { try? Self.write(pieces, to: handle.fileDescriptor) }
         try? handle.close()
     }
 

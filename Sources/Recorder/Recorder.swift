@@ -110,6 +110,15 @@ public final class Recorder: Service, RecordingControl {
 
     public func run() async throws {
         let source = self.source
+        // One ticker for every task recorder: each flush interval, the ones with buffered
+        // bytes are asked to write them.
+        let ticker = Task { [self, interval = configuration.flushInterval] in
+            while !Task.isCancelled {
+                do { try await Task.sleep(for: interval) } catch { return }
+                for recorder in state.withLock({ Array($0.active.values) }) { recorder.flushIfPending() }
+            }
+        }
+        defer { ticker.cancel() }
         await withDiscardingTaskGroup { group in
             for await command in commands.cancelOnGracefulShutdown() {
                 switch command {

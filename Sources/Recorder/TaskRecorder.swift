@@ -57,24 +57,30 @@ final class TaskRecorder: MediaSubscriber {
     let task: RecordTask
     let streamId: String
     private let context: RecorderContext
-    private let events: AsyncStream<Event>
-    private let continuation: AsyncStream<Event>.Continuation
+    private let inbox = RecorderInbox()
+    /// Whether the open fragment holds bytes not yet written; read by the recorder's ticker.
+    private let unflushed = Atomic<Bool>(false)
 
     init(task: RecordTask, streamId: String, context: RecorderContext) {
         self.task = task
         self.streamId = streamId
         self.context = context
-        (events, continuation) = AsyncStream.makeStream(of: Event.self)
     }
 
     // MARK: MediaSubscriber (called under the hub's lock: queue and return)
 
-    func publishStarted(_ stream: LiveStreamInfo) { continuation.yield(.publishStarted(stream.publishId)) }
-    func received(_ tag: FLVMediaTag) { continuation.yield(.tag(tag)) }
-    func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason) { continuation.yield(.publishEnded(stream.publishId)) }
+    func publishStarted(_ stream: LiveStreamInfo) { inbox.push(.publishStarted(stream.publishId)) }
+    func received(_ tag: FLVMediaTag) { inbox.push(.tag(tag)) }
+    func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason) { inbox.push(.publishEnded(stream.publishId)) }
 
     /// Ends the recording: the open fragment is completed and registered.
-    func end() { continuation.yield(.taskEnded) }
+    func end() { inbox.push(.taskEnded) }
+
+    /// Asks for a flush when buffered bytes wait for one: the recorder's ticker calls this
+    /// every flush interval, so idle tasks cost nothing.
+    func flushIfPending() {
+        if unflushed.load(ordering: .relaxed) { inbox.push(.flushTick) }
+    }
 
     /// Records until ``end()`` (or cancellation), then closes the open fragment.
     /// - Returns: the fragments registered.
@@ -91,29 +97,23 @@ final class TaskRecorder: MediaSubscriber {
             task: task, streamId: streamId, context: context, logger: logger, joinedLive: joinedLive
         )
         logger.info("recording started")
-        let interval = context.flushInterval
-        let continuation = self.continuation
-        await withTaskGroup(of: Void.self) { group in
-            group.addTask {
-                while !Task.isCancelled {
-                    do { try await Task.sleep(for: interval) } catch { return }
-                    continuation.yield(.flushTick)
-                }
-            }
-            do {
-                for await event in events {
-                    if case .taskEnded = event { break }
+        do {
+            var batch: [Event] = []
+            receiving: while await inbox.take(into: &batch) {
+                for event in batch {
+                    if case .taskEnded = event { break receiving }
                     try await driver.handle(event)
                 }
-                try await driver.handle(.taskEnded)
-            } catch {
-                logger.error("recording failed; the open fragment is left for recovery", metadata: ["error": "\(error)"])
-                driver.abandon()
+                unflushed.store(driver.hasPendingBytes, ordering: .relaxed)
             }
-            group.cancelAll()
+            try await driver.handle(.taskEnded)
+        } catch {
+            logger.error("recording failed; the open fragment is left for recovery", metadata: ["error": "\(error)"])
+            driver.abandon()
         }
+        unflushed.store(false, ordering: .relaxed)
         source.unsubscribe(self, streamId: streamId)
-        continuation.finish()
+        inbox.finish()
         logger.info("recording ended", metadata: ["fragments": "\(driver.registered.count)"])
         return driver.registered
     }
@@ -124,8 +124,9 @@ final class TaskRecorder: MediaSubscriber {
 /// Write-through: the policy holds the GOP in progress back (its one-GOP look-ahead) until it
 /// knows which fragment the GOP belongs to. So that a crash loses at most the flush interval,
 /// the driver mirrors that look-ahead (``held``) and writes it to the open file speculatively,
-/// after the committed bytes; when the policy commits the tags, the bytes are already there,
-/// and when it cuts, the file is truncated back to its committed end and the held tags are
+/// after the committed bytes, through a second writer (the shadow). When the policy commits
+/// the tags, the bytes are already there and the committed writer takes the shadow's state;
+/// when it cuts, the file is truncated back to its committed end and the held tags are
 /// written again into the next fragment. Recovery (``FLVRepair``) keeps every complete tag,
 /// speculative ones included.
 struct RecordingDriver {
@@ -136,8 +137,6 @@ struct RecordingDriver {
         var committedSize: Int
         /// The writer over the committed and the speculative tags.
         var shadow: FLVFragmentWriter
-        /// The bytes of each speculative tag, in order.
-        var heldBytes: [ByteBuffer]
         var file: FragmentFile
         var vid: String
         var startTime: Int64
@@ -154,7 +153,8 @@ struct RecordingDriver {
     private var windowOpened = false
     private var sawVideo = false
     private var open: OpenFragment?
-    /// Mirror of the policy's look-ahead: tags it holds back, written speculatively.
+    /// Mirror of the policy's look-ahead: tags it holds back, written speculatively, with
+    /// the timestamps the policy gave them.
     private var held: [FLVMediaTag] = []
     private(set) var registered: [RecordFragment] = []
 
@@ -170,12 +170,15 @@ struct RecordingDriver {
         }
     }
 
+    /// Whether the open fragment has bytes waiting for the next flush.
+    var hasPendingBytes: Bool { open?.file.hasPendingBytes ?? false }
+
     mutating func handle(_ event: TaskRecorder.Event) async throws {
         switch event {
         case .publishStarted(let id):
             publishId = id
             try await run(policy.publisherDidStart())
-        case .tag(let tag):
+        case .tag(var tag):
             guard publishId != nil else { return }
             if !windowOpened {
                 let candidate =
@@ -193,6 +196,7 @@ struct RecordingDriver {
             try await run(policy.mediaTagDidArrive(tag))
             // The policy holds every tag it records (all but metadata) once a fragment is open.
             if open != nil && !(tag.type == .scriptData && tag.isSequenceHeader) {
+                tag.timestamp = policy.placedTimestamp
                 try await hold(tag)
             }
         case .publishEnded(let id):
@@ -234,47 +238,49 @@ struct RecordingDriver {
 
     /// Writes a tag the policy holds back after the committed bytes.
     private mutating func hold(_ tag: FLVMediaTag) async throws {
-        guard var fragment = open else { return }
-        let bytes = fragment.shadow.write([tag])
-        fragment.heldBytes.append(bytes)
-        open = fragment
+        guard let file = open?.file, let timestamp = open?.shadow.advance(past: tag) else { return }
         held.append(tag)
-        try await fragment.file.append(bytes)
+        try await file.appendTag(type: tag.type, timestamp: timestamp, data: tag.data)
     }
 
     /// The policy wrote `tags`: the oldest held ones. Their bytes are normally on file already.
     private mutating func commit(_ tags: [FLVMediaTag]) async throws {
-        guard var fragment = open else { preconditionFailure("RecordingDriver: writeTags with no open fragment") }
-        let bytes = fragment.writer.write(tags)
+        guard let fragment = open else { preconditionFailure("RecordingDriver: writeTags with no open fragment") }
         countWritten(tags)
-        let count = min(tags.count, held.count)
-        var speculative = ByteBuffer()
-        for part in fragment.heldBytes.prefix(count) { speculative.writeImmutableBuffer(part) }
-        held.removeFirst(count)
-        fragment.heldBytes.removeFirst(count)
-        let oldCommittedSize = fragment.committedSize
-        fragment.committedSize += bytes.readableBytes
-        open = fragment
-        if count != tags.count || speculative != bytes {
-            // The mirror diverged (a rebased timestamp): rewrite from the old committed end.
-            try await fragment.file.truncate(to: oldCommittedSize)
-            try await fragment.file.append(bytes)
-            try await rewriteHeld()
+        if tags.count == held.count && zip(tags, held).allSatisfy(Self.sameBytes) {
+            // The usual case: everything held is committed, exactly as written.
+            open?.writer = fragment.shadow
+            open?.committedSize = fragment.file.size
+            held.removeAll(keepingCapacity: true)
+            return
         }
+        // The mirror diverged (tags held before the fragment opened, or fewer committed than
+        // held): write the committed tags from the old committed end, then the rest again.
+        var writer = fragment.writer
+        let bytes = writer.write(tags)
+        held.removeFirst(min(tags.count, held.count))
+        open?.writer = writer
+        open?.committedSize = fragment.committedSize + bytes.readableBytes
+        try await fragment.file.truncate(to: fragment.committedSize)
+        try await fragment.file.append(bytes)
+        try await rewriteHeld()
+    }
+
+    /// Whether a committed tag encodes as the held one it mirrors.
+    private static func sameBytes(_ committed: FLVMediaTag, _ held: FLVMediaTag) -> Bool {
+        committed.type == held.type && committed.timestamp == held.timestamp && committed.isKeyframe == held.isKeyframe
+            && committed.isSequenceHeader == held.isSequenceHeader && committed.data == held.data
     }
 
     /// Writes the held tags again after the committed bytes, from a fresh shadow writer.
     private mutating func rewriteHeld() async throws {
-        guard var fragment = open else { return }
+        guard let fragment = open else { return }
         if fragment.file.size != fragment.committedSize { try await fragment.file.truncate(to: fragment.committedSize) }
-        fragment.shadow = fragment.writer
-        fragment.heldBytes = []
+        var shadow = fragment.writer
         for tag in held {
-            let bytes = fragment.shadow.write([tag])
-            fragment.heldBytes.append(bytes)
-            try await fragment.file.append(bytes)
+            try await fragment.file.appendTag(type: tag.type, timestamp: shadow.advance(past: tag), data: tag.data)
         }
-        open = fragment
+        open?.shadow = shadow
     }
 
     private mutating func openFragment(_ start: FragmentPolicy.FragmentStart) async throws {
@@ -292,8 +298,7 @@ struct RecordingDriver {
         context.metrics.tagsWritten(.script).increment()
         countWritten(start.sequenceHeaders)
         open = OpenFragment(
-            writer: writer, committedSize: front.readableBytes, shadow: writer, heldBytes: [], file: file, vid: vid,
-            startTime: startTime
+            writer: writer, committedSize: front.readableBytes, shadow: writer, file: file, vid: vid, startTime: startTime
         )
         // Tags held over from the fragment just cut start this one.
         if !held.isEmpty { try await rewriteHeld() }

@@ -266,4 +266,43 @@ import Testing
             #expect(throws: RTMPError(.malformedMessage, "")) { try decodeAll(builder.buffer, sliceLength: 100) }
         }
     }
+
+    /// The decoder takes every byte it is given (an incomplete header is kept aside), so the
+    /// pipeline never moves unread bytes or copies a read into an older buffer; and each
+    /// payload is a buffer of its own, sized once from the message header, so no message keeps a
+    /// receive buffer alive.
+    @Test(arguments: sliceLengths)
+    func everyByteIsTakenAndEveryPayloadOwnsExactlyItsBytes(sliceLength: Int) throws {
+        var builder = ChunkBuilder()
+        let bodies = [payload(307, seed: 1), payload(20, seed: 2), payload(128, seed: 3), payload(0, seed: 4)]
+        builder.type0(csid: 4, timestamp: 0x0100_0000, length: 307, type: 9, streamID: 1)
+        builder.payload(Array(bodies[0][0..<128]))
+        builder.type0(csid: 70, timestamp: 5, length: 20, type: 8, streamID: 1)
+        builder.payload(bodies[1])
+        builder.type3(csid: 4, extendedTimestamp: 0x0100_0000)
+        builder.payload(Array(bodies[0][128..<256]))
+        builder.type3(csid: 4, extendedTimestamp: 0x0100_0000)
+        builder.payload(Array(bodies[0][256...]))
+        builder.type1(csid: 70, delta: 10, length: 128, type: 8)
+        builder.payload(bodies[2])
+        builder.type1(csid: 70, delta: 10, length: 0, type: 8)
+        var decoder = RTMPChunkDecoder()
+        var input = builder.buffer
+        var messages: [RTMPMessage] = []
+        while input.readableBytes > 0 {
+            var slice = input.readSlice(length: min(sliceLength, input.readableBytes))!
+            while let message = try decoder.decode(buffer: &slice) { messages.append(message) }
+            #expect(slice.readableBytes == 0)
+        }
+        #expect(messages.map { $0.payload.bytes } == [bodies[1], bodies[0], bodies[2], bodies[3]])
+        #expect(messages.map(\.timestamp) == [5, 0x0100_0000, 15, 25])
+        let inputStorage = builder.buffer.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) ..< UInt(bitPattern: $0.baseAddress) + UInt($0.count) }
+        for message in messages {
+            // Allocated once at the declared length (NIO rounds up to a power of two) ...
+            #expect(message.payload.capacity < 2 * max(message.payload.readableBytes, 1))
+            // ... and not a view into the bytes received.
+            let start = message.payload.withVeryUnsafeBytes { UInt(bitPattern: $0.baseAddress) }
+            #expect(!inputStorage.contains(start))
+        }
+    }
 }
