@@ -49,6 +49,18 @@ public struct FLVTagDecoder: NIOSingleStepByteToMessageDecoder {
         try decode(buffer: &buffer)
     }
 
+    /// Reads one tag and its `PreviousTagSize` from bytes that hold tags only (no file
+    /// header), such as a range of a file read back; the body is a slice of `buffer`.
+    ///
+    /// - Returns: The tag, or `nil` (consuming nothing) when `buffer` ends first.
+    /// - Throws: ``FLVDecodingError`` for a malformed tag or a `PreviousTagSize` that does not match.
+    public static func readTag(
+        from buffer: inout ByteBuffer,
+        limits: FLVDecodingLimits = .default
+    ) throws(FLVDecodingError) -> FLVTag? {
+        try parseTag(&buffer, limits: limits)
+    }
+
     /// Parses the header and `PreviousTagSize0`, or consumes nothing and returns `nil`.
     static func parseHeader(
         _ buffer: inout ByteBuffer,

@@ -112,8 +112,15 @@ enum RTMPHandshakeDigest {
         return difference == 0
     }
 
-    /// `count` bytes from `generator`.
+    /// `count` bytes from `generator`, eight from each of its 64-bit values (one system call
+    /// per value with the system generator, rather than one per byte).
     static func randomBytes<G: RandomNumberGenerator>(_ count: Int, using generator: inout G) -> [UInt8] {
-        (0..<count).map { _ in UInt8.random(in: .min ... .max, using: &generator) }
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(count + 7)
+        while bytes.count < count {
+            withUnsafeBytes(of: generator.next().littleEndian) { bytes.append(contentsOf: $0) }
+        }
+        bytes.removeLast(bytes.count - count)
+        return bytes
     }
 }

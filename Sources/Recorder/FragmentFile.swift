@@ -53,7 +53,7 @@ final class FragmentFile: @unchecked Sendable {
                 atPath: (partPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true
             )
             guard FileManager.default.createFile(atPath: partPath, contents: nil, attributes: [.posixPermissions: 0o644]),
-                let handle = FileHandle(forWritingAtPath: partPath)
+                let handle = FileHandle(forUpdatingAtPath: partPath)
             else { throw RecorderError("cannot create fragment file \(partPath)") }
             return FragmentFile(partPath: partPath, handle: handle, flushInterval: flushInterval)
         }
@@ -103,6 +103,30 @@ final class FragmentFile: @unchecked Sendable {
             try handle.seek(toOffset: UInt64(offset))
         }
         size = offset
+    }
+
+    /// The bytes from `offset` to the end, buffered ones included (they are written first).
+    func read(from offset: Int) async throws -> ByteBuffer {
+        try await flush()
+        let length = size - offset
+        precondition(length >= 0, "FragmentFile.read from \(offset) past the end \(size)")
+        let descriptor = handle.fileDescriptor
+        return try await Self.blocking {
+            var buffer = ByteBufferAllocator().buffer(capacity: length)
+            try buffer.writeWithUnsafeMutableBytes(minimumWritableBytes: length) { target in
+                var done = 0
+                while done < length {
+                    let count = pread(descriptor, target.baseAddress! + done, length - done, off_t(offset + done))
+                    if count < 0 && errno == EINTR { continue }
+                    guard count > 0 else {
+                        throw RecorderError("cannot read back fragment file: \(count < 0 ? String(cString: strerror(errno)) : "short file")")
+                    }
+                    done += count
+                }
+                return length
+            }
+            return buffer
+        }
     }
 
     /// Writes buffered bytes when the flush interval has passed since the last write.

@@ -33,12 +33,13 @@ public final class Recorder: Service, RecordingControl {
         public var bizId: String
         /// The most media time per fragment. Default 1800 s (`--max-fragment-duration`).
         public var maximumFragmentDuration: Duration
-        /// How often buffered bytes are written to the file. Default 0.5 s.
+        /// How often buffered bytes are written to the file (sooner when 1 MiB is buffered).
+        /// Default 0.1 s: a crash loses at most that much, and a stream holds that much.
         public var flushInterval: Duration
 
         public init(
             dataDirectory: String, bizId: String = "1000", maximumFragmentDuration: Duration = .seconds(1800),
-            flushInterval: Duration = .milliseconds(500)
+            flushInterval: Duration = .milliseconds(100)
         ) {
             self.dataDirectory = dataDirectory
             self.bizId = bizId

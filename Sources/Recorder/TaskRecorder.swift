@@ -126,9 +126,14 @@ final class TaskRecorder: MediaSubscriber {
 /// the driver mirrors that look-ahead (``held``) and writes it to the open file speculatively,
 /// after the committed bytes, through a second writer (the shadow). When the policy commits
 /// the tags, the bytes are already there and the committed writer takes the shadow's state;
-/// when it cuts, the file is truncated back to its committed end and the held tags are
-/// written again into the next fragment. Recovery (``FLVRepair``) keeps every complete tag,
-/// speculative ones included.
+/// when it cuts, the held tags are read back from the file, the file is truncated to its
+/// committed end, and the held tags are written again into the next fragment. Recovery
+/// (``FLVRepair``) keeps every complete tag, speculative ones included.
+///
+/// The look-ahead lives in the file, not in memory: once a frame is written through, the
+/// policy and ``held`` keep it without its body (its type, timestamp and flags are all they
+/// need), so a stream costs its unflushed bytes, not a GOP. Sequence headers and metadata
+/// keep their bodies: the policy repeats them at the front of every fragment.
 struct RecordingDriver {
     private struct OpenFragment {
         /// The writer over the committed tags.
@@ -154,7 +159,8 @@ struct RecordingDriver {
     private var sawVideo = false
     private var open: OpenFragment?
     /// Mirror of the policy's look-ahead: tags it holds back, written speculatively, with
-    /// the timestamps the policy gave them.
+    /// the timestamps the policy gave them. Frames are kept without their bodies, except
+    /// between a cut or a divergence and their rewrite (see ``readBackHeld()``).
     private var held: [FLVMediaTag] = []
     private(set) var registered: [RecordFragment] = []
 
@@ -193,7 +199,10 @@ struct RecordingDriver {
                 }
             }
             if tag.type == .video { sawVideo = true }
-            try await run(policy.mediaTagDidArrive(tag))
+            // With a fragment open, a frame ends up in a file whatever the policy decides (this
+            // fragment or, after a cut, the next): the policy gets it without its body.
+            let writesThrough = open != nil && Self.isFrame(tag)
+            try await run(policy.mediaTagDidArrive(writesThrough ? Self.withoutBody(tag) : tag))
             // The policy holds every tag it records (all but metadata) once a fragment is open.
             if open != nil && !(tag.type == .scriptData && tag.isSequenceHeader) {
                 tag.timestamp = policy.placedTimestamp
@@ -236,18 +245,46 @@ struct RecordingDriver {
         }
     }
 
+    /// Audio and video that is not codec configuration: what is kept without its body once
+    /// written through.
+    private static func isFrame(_ tag: FLVMediaTag) -> Bool { tag.type != .scriptData && !tag.isSequenceHeader }
+
+    /// `tag` with an empty body: what the look-ahead keeps of a frame already in the file.
+    private static func withoutBody(_ tag: FLVMediaTag) -> FLVMediaTag {
+        FLVMediaTag(
+            type: tag.type, timestamp: tag.timestamp, isKeyframe: tag.isKeyframe,
+            isSequenceHeader: tag.isSequenceHeader, data: ByteBuffer()
+        )
+    }
+
     /// Writes a tag the policy holds back after the committed bytes.
     private mutating func hold(_ tag: FLVMediaTag) async throws {
         guard let file = open?.file, let timestamp = open?.shadow.advance(past: tag) else { return }
-        held.append(tag)
+        held.append(Self.isFrame(tag) ? Self.withoutBody(tag) : tag)
         try await file.appendTag(type: tag.type, timestamp: timestamp, data: tag.data)
+    }
+
+    /// The held tags with their bodies, read back from the speculative end of the open file.
+    private func readBackHeld() async throws -> [FLVMediaTag] {
+        guard let fragment = open, !held.isEmpty else { return held }
+        var bytes = try await fragment.file.read(from: fragment.committedSize)
+        var tags: [FLVMediaTag] = []
+        tags.reserveCapacity(held.count)
+        for var tag in held {
+            guard let written = try FLVTagDecoder.readTag(from: &bytes), written.type == tag.type else {
+                throw RecorderError("the speculative tags of \(fragment.file.partPath) do not read back")
+            }
+            tag.data = written.data
+            tags.append(tag)
+        }
+        return tags
     }
 
     /// The policy wrote `tags`: the oldest held ones. Their bytes are normally on file already.
     private mutating func commit(_ tags: [FLVMediaTag]) async throws {
         guard let fragment = open else { preconditionFailure("RecordingDriver: writeTags with no open fragment") }
         countWritten(tags)
-        if tags.count == held.count && zip(tags, held).allSatisfy(Self.sameBytes) {
+        if tags.count == held.count && zip(tags, held).allSatisfy(Self.sameTag) {
             // The usual case: everything held is committed, exactly as written.
             open?.writer = fragment.shadow
             open?.committedSize = fragment.file.size
@@ -256,8 +293,16 @@ struct RecordingDriver {
         }
         // The mirror diverged (tags held before the fragment opened, or fewer committed than
         // held): write the committed tags from the old committed end, then the rest again.
+        // Bodies the policy does not have are the held ones', read back; the held tags are
+        // the newest of the committed ones, or all of them committed first.
+        held = try await readBackHeld()
+        var committed = tags
+        let offset = max(tags.count - held.count, 0)
+        for index in offset..<min(tags.count, offset + held.count) where committed[index].data.readableBytes == 0 {
+            committed[index].data = held[index - offset].data
+        }
         var writer = fragment.writer
-        let bytes = writer.write(tags)
+        let bytes = writer.write(committed)
         held.removeFirst(min(tags.count, held.count))
         open?.writer = writer
         open?.committedSize = fragment.committedSize + bytes.readableBytes
@@ -266,13 +311,14 @@ struct RecordingDriver {
         try await rewriteHeld()
     }
 
-    /// Whether a committed tag encodes as the held one it mirrors.
-    private static func sameBytes(_ committed: FLVMediaTag, _ held: FLVMediaTag) -> Bool {
+    /// Whether a committed tag encodes as the held one it mirrors (bodies are the same tags').
+    private static func sameTag(_ committed: FLVMediaTag, _ held: FLVMediaTag) -> Bool {
         committed.type == held.type && committed.timestamp == held.timestamp && committed.isKeyframe == held.isKeyframe
-            && committed.isSequenceHeader == held.isSequenceHeader && committed.data == held.data
+            && committed.isSequenceHeader == held.isSequenceHeader
     }
 
-    /// Writes the held tags again after the committed bytes, from a fresh shadow writer.
+    /// Writes the held tags, with their bodies, again after the committed bytes from a fresh
+    /// shadow writer; keeps them without bodies afterwards.
     private mutating func rewriteHeld() async throws {
         guard let fragment = open else { return }
         if fragment.file.size != fragment.committedSize { try await fragment.file.truncate(to: fragment.committedSize) }
@@ -281,6 +327,7 @@ struct RecordingDriver {
             try await fragment.file.appendTag(type: tag.type, timestamp: shadow.advance(past: tag), data: tag.data)
         }
         open?.shadow = shadow
+        for index in held.indices where Self.isFrame(held[index]) { held[index] = Self.withoutBody(held[index]) }
     }
 
     private mutating func openFragment(_ start: FragmentPolicy.FragmentStart) async throws {
@@ -332,6 +379,8 @@ struct RecordingDriver {
     }
 
     private mutating func close(_ reason: FragmentPolicy.CloseReason) async throws {
+        // Tags still held move to the next fragment: their bodies are read back first.
+        held = try await readBackHeld()
         guard var fragment = open else { return }
         open = nil
         let decided = ContinuousClock.now
