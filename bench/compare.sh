@@ -202,10 +202,22 @@ names = {"fast1": "1x fast", "fastN": f"{fast}x fast", "rt": f"{rt}x real-time"}
 load_of = {}
 for index, stream in enumerate(streams):
     load_of[stream["channelId"]] = names["fast1"] if index == 0 else names["fastN"] if index <= fast else names["rt"]
-fragments = os.path.join(work, "reel-data", "fragments")
-for channel in sorted(os.listdir(fragments)) if os.path.isdir(fragments) else []:
-    for name in sorted(os.listdir(os.path.join(fragments, channel))):
-        print(f"reel\t{load_of.get(channel, 'other')}\t{os.path.join(fragments, channel, name)}")
+# Reel: every file of its library (<data>/library/<xx>/<yy>/<vid>.flv), the load found through
+# the fragment's channel in the store, and anything left where fragments are staged (a .part
+# file there is a fragment that was never finished, and fails the check).
+import sqlite3
+data = os.path.join(work, "reel-data")
+with sqlite3.connect(f"file:{os.path.join(data, 'reel.sqlite')}?mode=ro", uri=True) as db:
+    channel_of = dict(db.execute("SELECT vid, channelId FROM fragment"))
+for folder, _, files in sorted(os.walk(os.path.join(data, "library"))):
+    for name in sorted(files):
+        channel = channel_of.get(name.removesuffix(".flv"))
+        print(f"reel\t{load_of.get(channel, 'other')}\t{os.path.join(folder, name)}")
+staging = os.path.join(data, "fragments")
+for folder, _, files in sorted(os.walk(staging)):
+    for name in sorted(files):
+        channel = os.path.relpath(folder, staging).split(os.sep)[0]
+        print(f"reel\t{load_of.get(channel, 'other')}\t{os.path.join(folder, name)}")
 for app, load in names.items():
     folder = os.path.join(work, "nginx", "rec", app)
     for name in sorted(os.listdir(folder)):

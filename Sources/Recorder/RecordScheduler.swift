@@ -54,8 +54,10 @@ public final class RecordScheduler: Service {
         let now = self.now()
         logger.trace("scheduler tick", metadata: ["now": "\(now)"])
         var running: Set<Int64> = []
-        for task in try await store.tasks(statuses: [.notStarted, .running]) {
-            let channel = try await store.channel(id: task.channelId)
+        let tasks = try await store.tasks(statuses: [.notStarted, .running])
+        let channels = try await store.channels(ids: Set(tasks.map(\.channelId)))
+        for task in tasks {
+            let channel = channels[task.channelId]
             switch task.status {
             case .notStarted:
                 guard now >= task.startTime else { continue }

@@ -18,6 +18,10 @@ public actor InMemoryRecordingStore: RecordingStore {
 
     public func channel(id: String) -> LiveChannel? { channelsById[id] }
 
+    public func channels(ids: Set<String>) -> [String: LiveChannel] {
+        channelsById.filter { ids.contains($0.key) }
+    }
+
     public func channel(streamId: String) -> LiveChannel? {
         channelsById.values.first { $0.streamId == streamId }
     }

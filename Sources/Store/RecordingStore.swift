@@ -16,6 +16,9 @@ public protocol RecordingStore: Sendable {
 
     func channel(id: String) async throws -> LiveChannel?
 
+    /// The channels with these ids that exist, by id: one read for many channels.
+    func channels(ids: Set<String>) async throws -> [String: LiveChannel]
+
     func channel(streamId: String) async throws -> LiveChannel?
 
     /// A page of channels ordered by creation time (then id), and the count of all matches.

@@ -132,6 +132,20 @@ public final class SQLiteRecordingStore: RecordingStore {
         try await pool.read { db in try ChannelRow.fetchOne(db, key: id)?.channel }
     }
 
+    public func channels(ids: Set<String>) async throws -> [String: LiveChannel] {
+        guard !ids.isEmpty else { return [:] }
+        let ids = Array(ids)
+        return try await pool.read { db in
+            var found: [String: LiveChannel] = [:]
+            // In batches, well under SQLite's limit on bound parameters.
+            for start in stride(from: 0, to: ids.count, by: 500) {
+                let batch = ids[start..<min(start + 500, ids.count)]
+                for row in try ChannelRow.fetchAll(db, keys: Array(batch)) { found[row.channel.id] = row.channel }
+            }
+            return found
+        }
+    }
+
     public func channel(streamId: String) async throws -> LiveChannel? {
         try await pool.read { db in
             try ChannelRow.filter(Column("streamId") == streamId).fetchOne(db)?.channel

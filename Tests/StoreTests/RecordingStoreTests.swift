@@ -44,6 +44,19 @@ import Testing
     }
 
     @Test(arguments: Kind.allCases)
+    func manyChannelsAreReadByIdAtOnce(kind: Kind) async throws {
+        let (store, _) = try Self.makeStore(kind)
+        let channels = (1...1_200).map { Self.channel($0) }
+        for channel in channels { try await store.insertChannel(channel) }
+        // More ids than one SQL batch, a few that do not exist, and none.
+        let asked = Set(channels.filter { $0.createdAt % 3 != 0 }.map(\.id) + ["1", "2"])
+        let found = try await store.channels(ids: asked)
+        #expect(found == Dictionary(uniqueKeysWithValues: channels.filter { asked.contains($0.id) }.map { ($0.id, $0) }))
+        #expect(found.count == 800)
+        #expect(try await store.channels(ids: []).isEmpty)
+    }
+
+    @Test(arguments: Kind.allCases)
     func duplicateIdOrStreamIdIsAConflictAndChangesNothing(kind: Kind) async throws {
         let (store, _) = try Self.makeStore(kind)
         try await store.insertChannel(Self.channel(1))
