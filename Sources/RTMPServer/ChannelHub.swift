@@ -300,7 +300,9 @@ public final class LiveStream: Sendable {
     }
 
     /// Hands a tag to every subscriber, remembering metadata and sequence headers.
-    public func deliver(_ tag: FLVMediaTag) {
+    /// - Returns: Whether a subscriber wants the publisher to wait (``waitForSubscribers()``).
+    @discardableResult
+    public func deliver(_ tag: FLVMediaTag) -> Bool {
         state.withLock { state in
             if tag.isSequenceHeader {
                 switch tag.type {
@@ -309,7 +311,18 @@ public final class LiveStream: Sendable {
                 case .audio: state.audioSequenceHeader = tag
                 }
             }
-            for subscriber in state.subscribers.values { subscriber.received(tag) }
+            var wait = false
+            for subscriber in state.subscribers.values {
+                subscriber.received(tag)
+                if subscriber.wantsPublisherToWait { wait = true }
+            }
+            return wait
         }
+    }
+
+    /// Waits until every subscriber that wants the publisher to wait has caught up.
+    public func waitForSubscribers() async {
+        let waiting = state.withLock { state in state.subscribers.values.filter(\.wantsPublisherToWait) }
+        for subscriber in waiting { await subscriber.waitForCapacity() }
     }
 }

@@ -13,6 +13,19 @@ public protocol MediaSubscriber: AnyObject, Sendable {
     func received(_ tag: FLVMediaTag)
     /// The publisher is gone; `reason` says how.
     func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason)
+    /// Whether more is queued than the subscriber wants: read under the stream's lock after
+    /// each tag, without waiting. Default `false`.
+    var wantsPublisherToWait: Bool { get }
+    /// Returns once the subscriber has taken what is queued (or stopped taking): the
+    /// publishing connection awaits it, outside the lock, before reading on, so a publisher
+    /// faster than the subscriber is slowed by TCP instead of growing the queue. Returns at
+    /// once by default and when the waiting task is cancelled.
+    func waitForCapacity() async
+}
+
+extension MediaSubscriber {
+    public var wantsPublisherToWait: Bool { false }
+    public func waitForCapacity() async {}
 }
 
 /// Which publish a subscriber event belongs to.

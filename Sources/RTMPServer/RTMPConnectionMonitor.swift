@@ -15,6 +15,14 @@ final class RTMPConnectionState: Sendable {
     private let bytesRead = Atomic<UInt64>(0)
     private let bytesReported = Atomic<UInt64>(0)
     private let cause = Atomic<UInt8>(CloseCause.none.rawValue)
+    private let pausedForSubscribers = Atomic<Bool>(false)
+
+    /// Whether the connection's task waits for slow subscribers, so reads are paused on
+    /// purpose: the idle timeout does not count that time.
+    var isPausedForSubscribers: Bool {
+        get { pausedForSubscribers.load(ordering: .relaxed) }
+        set { pausedForSubscribers.store(newValue, ordering: .relaxed) }
+    }
 
     func add(bytesRead count: Int) {
         bytesRead.add(UInt64(count), ordering: .relaxed)
@@ -81,7 +89,9 @@ final class RTMPIdleHandler: ChannelInboundHandler {
         let interval = TimeAmount.nanoseconds(max(timeout.nanoseconds / 4, 1_000_000))
         check = context.eventLoop.scheduleRepeatedTask(initialDelay: interval, delay: interval) { _ in
             let (context, handler) = loopBound.value
-            if NIODeadline.now() - handler.lastMessage > handler.timeout {
+            if handler.state.isPausedForSubscribers {
+                handler.lastMessage = .now()
+            } else if NIODeadline.now() - handler.lastMessage > handler.timeout {
                 handler.state.markClosed(.idle)
                 context.close(promise: nil)
             }

@@ -180,6 +180,15 @@ struct RTMPConnection {
         }
     }
 
+    /// Hands a tag to the stream's subscribers; when one has more queued than it wants, waits
+    /// for it before reading on (the unread bytes then hold the publisher back through TCP).
+    private func deliver(_ tag: FLVMediaTag, to stream: LiveStream?) async {
+        guard let stream, stream.deliver(tag) else { return }
+        state.isPausedForSubscribers = true
+        await stream.waitForSubscribers()
+        state.isPausedForSubscribers = false
+    }
+
     /// Runs the session over the connection's messages until it ends or must close.
     private func serve(
         _ inbound: NIOAsyncChannelInboundStream<RTMPMessage>,
@@ -219,15 +228,15 @@ struct RTMPConnection {
                         action = session.publishRejected(code: error.code, description: error.description)
                     }
                 case .audio(let timestamp, let payload):
-                    stream?.deliver(FLVMediaTag(type: .audio, timestamp: Int64(timestamp), data: payload))
+                    await deliver(FLVMediaTag(type: .audio, timestamp: Int64(timestamp), data: payload), to: stream)
                     continue messages
                 case .video(let timestamp, let payload):
-                    stream?.deliver(FLVMediaTag(type: .video, timestamp: Int64(timestamp), data: payload))
+                    await deliver(FLVMediaTag(type: .video, timestamp: Int64(timestamp), data: payload), to: stream)
                     continue messages
                 case .data(let timestamp, let values):
                     var body = channel.channel.allocator.buffer(capacity: 256)
                     for value in values { body.writeAMF0Value(value) }
-                    stream?.deliver(FLVMediaTag(type: .scriptData, timestamp: Int64(timestamp), data: body))
+                    await deliver(FLVMediaTag(type: .scriptData, timestamp: Int64(timestamp), data: body), to: stream)
                     continue messages
                 case .unpublished(let reply):
                     if let ended = stream {

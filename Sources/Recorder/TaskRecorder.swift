@@ -72,6 +72,8 @@ final class TaskRecorder: MediaSubscriber {
     func publishStarted(_ stream: LiveStreamInfo) { inbox.push(.publishStarted(stream.publishId)) }
     func received(_ tag: FLVMediaTag) { inbox.push(.tag(tag)) }
     func publishEnded(_ stream: LiveStreamInfo, reason: PublishEndReason) { inbox.push(.publishEnded(stream.publishId)) }
+    var wantsPublisherToWait: Bool { inbox.isOverHighWaterMark }
+    func waitForCapacity() async { await inbox.waitForCapacity() }
 
     /// Ends the recording: the open fragment is completed and registered.
     func end() { inbox.push(.taskEnded) }

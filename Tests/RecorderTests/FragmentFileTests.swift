@@ -1,6 +1,7 @@
 import FLV
 import Foundation
 import NIOCore
+import Synchronization
 import Testing
 
 @testable import Recorder
@@ -68,5 +69,59 @@ import Testing
         file.abandon()
         let written = try Data(contentsOf: URL(fileURLWithPath: path))
         #expect(written == Data(first.readableBytesView) + Data(second.readableBytesView))
+    }
+}
+
+/// Whether a waiting task went on.
+private final class Released: Sendable {
+    let value = Atomic<Bool>(false)
+    var isSet: Bool { value.load(ordering: .relaxed) }
+}
+
+@Suite struct RecorderInboxTests {
+    private static func tag(_ bytes: Int) -> TaskRecorder.Event {
+        .tag(FLVMediaTag(type: .video, timestamp: 0, data: ByteBuffer(repeating: 0x27, count: bytes)))
+    }
+
+    @Test func aPublisherWaitsAboveTheHighWaterMarkUntilTheRecorderTakesTheQueue() async throws {
+        let inbox = RecorderInbox(highWaterMark: 1_000)
+        inbox.push(Self.tag(600))
+        #expect(!inbox.isOverHighWaterMark)
+        await inbox.waitForCapacity()  // under the mark: returns at once
+        inbox.push(.flushTick)
+        inbox.push(Self.tag(600))
+        #expect(inbox.isOverHighWaterMark)
+        let released = Released()
+        let publisher = Task {
+            await inbox.waitForCapacity()
+            released.value.store(true, ordering: .relaxed)
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(!released.isSet)
+        var batch: [TaskRecorder.Event] = []
+        #expect(await inbox.take(into: &batch))
+        #expect(batch.count == 3)
+        await publisher.value
+        #expect(released.isSet)
+        #expect(!inbox.isOverHighWaterMark)
+    }
+
+    @Test func finishingOrCancellingReleasesAWaitingPublisher() async throws {
+        let inbox = RecorderInbox(highWaterMark: 10)
+        inbox.push(Self.tag(100))
+        let cancelled = Task { await inbox.waitForCapacity() }
+        try await Task.sleep(for: .milliseconds(50))
+        cancelled.cancel()
+        await cancelled.value
+        let waiting = Task { await inbox.waitForCapacity() }
+        try await Task.sleep(for: .milliseconds(50))
+        inbox.finish()
+        await waiting.value
+        // Finished: pushes are ignored and nobody waits.
+        inbox.push(Self.tag(100))
+        #expect(!inbox.isOverHighWaterMark)
+        var batch: [TaskRecorder.Event] = []
+        #expect(await inbox.take(into: &batch))  // what was queued before finishing
+        #expect(!(await inbox.take(into: &batch)) && batch.isEmpty)
     }
 }
