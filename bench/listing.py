@@ -111,7 +111,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=200)
     options = parser.parse_args()
 
-    with tempfile.TemporaryDirectory(prefix="reel-listing-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as data:
+    with tempfile.TemporaryDirectory(prefix="reel-listing-", dir="/dev/shm" if os.path.isdir("/dev/shm") else None) as work:
+        data = os.path.join(work, "data")  # its log, <data>.log, is removed with the folder
         process, _ = serve(options.reel, data)
         stop(process)
         started = time.time()
