@@ -142,11 +142,7 @@ public struct FLVFragmentWriter: Sendable {
         }
         let relative = origin.map { tag.timestamp - $0 } ?? 0
         let timestamp = UInt32(clamping: max(relative, Int64(lastTimestamp)))
-        let isKeyframe = tag.type == .video && tag.isKeyframe
-        metadata.record(tag.type, timestamp: timestamp, position: fileSize, body: tag.data, isKeyframe: isKeyframe)
-        if isKeyframe { keyframeCount += 1 }
-        lastTimestamp = timestamp
-        fileSize += FLVTag.headerLength + tag.data.readableBytes + FLVTag.previousTagSizeLength
+        account(tag.type, timestamp: timestamp, isKeyframe: tag.type == .video && tag.isKeyframe, data: tag.data)
         return timestamp
     }
 
@@ -199,9 +195,15 @@ public struct FLVFragmentWriter: Sendable {
         data: ByteBuffer,
         into buffer: inout ByteBuffer
     ) {
+        account(type, timestamp: timestamp, isKeyframe: isKeyframe, data: data)
+        buffer.writeFLVTag(type: type, timestamp: timestamp, data: data)
+    }
+
+    /// The bookkeeping of one tag at the end of the file: index, duration, file size.
+    private mutating func account(_ type: FLVTagType, timestamp: UInt32, isKeyframe: Bool, data: ByteBuffer) {
         metadata.record(type, timestamp: timestamp, position: fileSize, body: data, isKeyframe: isKeyframe)
         if isKeyframe { keyframeCount += 1 }
         lastTimestamp = timestamp
-        fileSize += buffer.writeFLVTag(type: type, timestamp: timestamp, data: data)
+        fileSize += FLVTag.headerLength + data.readableBytes + FLVTag.previousTagSizeLength
     }
 }

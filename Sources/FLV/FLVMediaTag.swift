@@ -64,5 +64,5 @@ public struct FLVMediaTag: Sendable, Hashable {
     var isMetadata: Bool { type == .scriptData && isSequenceHeader }
 
     /// An audio or video frame: media that is not codec configuration.
-    var isFrame: Bool { type != .scriptData && !isSequenceHeader }
+    public var isFrame: Bool { type != .scriptData && !isSequenceHeader }
 }

@@ -13,12 +13,12 @@ public enum LVBPlayAuth {
 
     /// The `sign` for a path and an expiry.
     public static func sign(key: String, path: String, t: String) -> String {
-        LVBDigest.md5Hex(key + path + t)
+        LVBExpiringDigest.digest(key: key, subject: path, time: t)
     }
 
     /// The query string `t=…&sign=…` that opens `path` until `expiry` (Unix seconds).
     public static func query(key: String, path: String, expiry: Int64) -> String {
-        let t = String(UInt64(max(0, expiry)), radix: 16)
+        let t = LVBExpiringDigest.time(expiry: expiry, uppercase: false)
         return "t=\(t)&sign=\(sign(key: key, path: path, t: t))"
     }
 
@@ -27,10 +27,11 @@ public enum LVBPlayAuth {
     /// - Throws: the ``Failure``.
     public static func verify(key: String, path: String, t: String?, sign: String?, now: Int64) throws(Failure) {
         guard let t, let sign else { throw .missing }
-        guard t.count <= 16, let expiry = UInt64(t, radix: 16) else { throw .malformed }
-        guard LVBDigest.constantTimeEqual(self.sign(key: key, path: path, t: t), sign.lowercased()) else {
-            throw .wrongSign
+        switch LVBExpiringDigest.check(key: key, subject: path, time: t, digest: sign, now: now) {
+        case .valid: return
+        case .malformed: throw .malformed
+        case .wrongDigest: throw .wrongSign
+        case .expired: throw .expired
         }
-        guard expiry > UInt64(max(0, now)) else { throw .expired }
     }
 }

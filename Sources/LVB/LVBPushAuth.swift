@@ -1,5 +1,3 @@
-import Crypto
-
 /// Push authentication carried in an upstream address's query (spec §8):
 /// `txTime` is the expiry as upper-case hexadecimal Unix seconds and
 /// `txSecret = hex(MD5(key + streamId + txTime))`.
@@ -14,12 +12,12 @@ public enum LVBPushAuth {
 
     /// The `txSecret` for a stream and an expiry.
     public static func secret(key: String, streamId: String, txTime: String) -> String {
-        LVBDigest.md5Hex(key + streamId + txTime)
+        LVBExpiringDigest.digest(key: key, subject: streamId, time: txTime)
     }
 
     /// The query string `txSecret=…&txTime=…` valid until `expiry` (Unix seconds).
     public static func query(key: String, streamId: String, expiry: Int64) -> String {
-        let txTime = String(UInt64(max(0, expiry)), radix: 16, uppercase: true)
+        let txTime = LVBExpiringDigest.time(expiry: expiry, uppercase: true)
         return "txSecret=\(secret(key: key, streamId: streamId, txTime: txTime))&txTime=\(txTime)"
     }
 
@@ -37,9 +35,11 @@ public enum LVBPushAuth {
         now: Int64
     ) throws(Failure) {
         guard let txSecret, let txTime else { throw .missing }
-        guard let expiry = UInt64(txTime, radix: 16), txTime.count <= 16 else { throw .malformed }
-        let expected = secret(key: key, streamId: streamId, txTime: txTime)
-        guard LVBDigest.constantTimeEqual(expected, txSecret.lowercased()) else { throw .wrongSecret }
-        guard expiry > UInt64(max(0, now)) else { throw .expired }
+        switch LVBExpiringDigest.check(key: key, subject: streamId, time: txTime, digest: txSecret, now: now) {
+        case .valid: return
+        case .malformed: throw .malformed
+        case .wrongDigest: throw .wrongSecret
+        case .expired: throw .expired
+        }
     }
 }

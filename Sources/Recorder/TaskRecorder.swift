@@ -203,7 +203,7 @@ struct RecordingDriver {
             if tag.type == .video { sawVideo = true }
             // With a fragment open, a frame ends up in a file whatever the policy decides (this
             // fragment or, after a cut, the next): the policy gets it without its body.
-            let writesThrough = open != nil && Self.isFrame(tag)
+            let writesThrough = open != nil && tag.isFrame
             try await run(policy.mediaTagDidArrive(writesThrough ? Self.withoutBody(tag) : tag))
             // The policy holds every tag it records (all but metadata) once a fragment is open.
             if open != nil && !(tag.type == .scriptData && tag.isSequenceHeader) {
@@ -247,11 +247,8 @@ struct RecordingDriver {
         }
     }
 
-    /// Audio and video that is not codec configuration: what is kept without its body once
-    /// written through.
-    private static func isFrame(_ tag: FLVMediaTag) -> Bool { tag.type != .scriptData && !tag.isSequenceHeader }
-
-    /// `tag` with an empty body: what the look-ahead keeps of a frame already in the file.
+    /// `tag` with an empty body: what the look-ahead keeps of a frame (``FLVMediaTag/isFrame``)
+    /// already in the file.
     private static func withoutBody(_ tag: FLVMediaTag) -> FLVMediaTag {
         FLVMediaTag(
             type: tag.type, timestamp: tag.timestamp, isKeyframe: tag.isKeyframe,
@@ -262,7 +259,7 @@ struct RecordingDriver {
     /// Writes a tag the policy holds back after the committed bytes.
     private mutating func hold(_ tag: FLVMediaTag) async throws {
         guard let file = open?.file, let timestamp = open?.shadow.advance(past: tag) else { return }
-        held.append(Self.isFrame(tag) ? Self.withoutBody(tag) : tag)
+        held.append(tag.isFrame ? Self.withoutBody(tag) : tag)
         try await file.appendTag(type: tag.type, timestamp: timestamp, data: tag.data)
     }
 
@@ -329,7 +326,7 @@ struct RecordingDriver {
             try await fragment.file.appendTag(type: tag.type, timestamp: shadow.advance(past: tag), data: tag.data)
         }
         open?.shadow = shadow
-        for index in held.indices where Self.isFrame(held[index]) { held[index] = Self.withoutBody(held[index]) }
+        for index in held.indices where held[index].isFrame { held[index] = Self.withoutBody(held[index]) }
     }
 
     private mutating func openFragment(_ start: FragmentPolicy.FragmentStart) async throws {
