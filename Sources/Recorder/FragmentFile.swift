@@ -6,9 +6,10 @@ import NIOPosix
 /// One fragment file being written: a `….flv.part` staging file, moved into the blob store
 /// once complete, so the library never holds a half-written file.
 ///
-/// Bytes are buffered in memory and written by ``flushIfDue(now:)`` at least every flush
-/// interval (the recorder's ticker calls it), so a crash loses at most that much; the file is
-/// fsynced when it closes. Every blocking file call runs on NIO's blocking-I/O thread pool,
+/// Bytes are buffered in memory and written by ``flush()``: the recorder's ticker calls it
+/// every flush interval for files holding buffered bytes, and ``appendTag(type:timestamp:data:)``
+/// once ``flushThreshold`` bytes wait, so a crash loses at most one interval of media and a
+/// stream holds no more than that. The file is fsynced when it closes. Every blocking file call runs on NIO's blocking-I/O thread pool,
 /// never on an event loop or the cooperative pool.
 ///
 /// Media bodies are not copied: a body of ``sliceThreshold`` bytes or more is kept as the
@@ -33,21 +34,17 @@ final class FragmentFile: @unchecked Sendable {
     /// Where small writes are gathered; becomes a piece when a large body follows.
     private var tail = ByteBuffer()
     private var pendingBytes = 0
-    private var lastFlush: ContinuousClock.Instant
-    private let flushInterval: Duration
     /// Bytes appended so far, flushed or not.
     private(set) var size = 0
 
-    private init(partPath: String, handle: FileHandle, flushInterval: Duration) {
+    private init(partPath: String, handle: FileHandle) {
         self.partPath = partPath
         self.handle = handle
-        self.flushInterval = flushInterval
-        self.lastFlush = .now
     }
 
     /// Creates the part file (and its folder; replacing any file of that name).
     /// - Throws: when the file cannot be created.
-    static func create(partPath: String, flushInterval: Duration) async throws -> FragmentFile {
+    static func create(partPath: String) async throws -> FragmentFile {
         try await blocking {
             try FileManager.default.createDirectory(
                 atPath: (partPath as NSString).deletingLastPathComponent, withIntermediateDirectories: true
@@ -55,7 +52,7 @@ final class FragmentFile: @unchecked Sendable {
             guard FileManager.default.createFile(atPath: partPath, contents: nil, attributes: [.posixPermissions: 0o644]),
                 let handle = FileHandle(forUpdatingAtPath: partPath)
             else { throw RecorderError("cannot create fragment file \(partPath)") }
-            return FragmentFile(partPath: partPath, handle: handle, flushInterval: flushInterval)
+            return FragmentFile(partPath: partPath, handle: handle)
         }
     }
 
@@ -129,13 +126,8 @@ final class FragmentFile: @unchecked Sendable {
         }
     }
 
-    /// Writes buffered bytes when the flush interval has passed since the last write.
-    func flushIfDue(now: ContinuousClock.Instant = .now) async throws {
-        if now - lastFlush >= flushInterval { try await flush() }
-    }
-
+    /// Writes the buffered bytes, if any.
     func flush() async throws {
-        lastFlush = .now
         guard let pieces = takePending() else { return }
         let descriptor = handle.fileDescriptor
         try await Self.blocking { try Self.write(pieces, to: descriptor) }

@@ -86,7 +86,7 @@ public final class Recorder: Service, RecordingControl {
             blobs: blobs ?? LocalBlobStore(dataDirectory: configuration.dataDirectory), announcer: announcer,
             nowMilliseconds: nowMilliseconds,
             policy: FragmentPolicy.Configuration(maximumFragmentDuration: configuration.maximumFragmentDuration),
-            flushInterval: configuration.flushInterval, logger: logger, metrics: metrics
+            logger: logger, metrics: metrics
         )
         (commands, commandContinuation) = AsyncStream.makeStream(of: Command.self)
     }
@@ -112,10 +112,14 @@ public final class Recorder: Service, RecordingControl {
     public func run() async throws {
         let source = self.source
         // One ticker for every task recorder: each flush interval, the ones with buffered
-        // bytes are asked to write them.
+        // bytes are asked to write them. Ticks keep to a fixed rate (a late one is not
+        // carried into the next), so buffered media waits about one interval at most.
         let ticker = Task { [self, interval = configuration.flushInterval] in
+            let clock = ContinuousClock()
+            var deadline = clock.now
             while !Task.isCancelled {
-                do { try await Task.sleep(for: interval) } catch { return }
+                deadline = max(deadline + interval, clock.now)
+                do { try await Task.sleep(until: deadline, clock: clock) } catch { return }
                 for recorder in state.withLock({ Array($0.active.values) }) { recorder.flushIfPending() }
             }
         }

@@ -7,6 +7,12 @@ import Synchronization
 /// array append (no generic metadata lookups, no task resumption per tag): the recorder is
 /// resumed once per batch, however many tags arrived meanwhile.
 ///
+/// Tags alone do not wake the recorder until ``wakeThreshold`` bytes of them are queued: a
+/// real-time stream's tags wait for the recorder's next flush tick (every 0.1 s), which takes
+/// them and writes them in one go, instead of waking the recorder for every read from the
+/// socket. Any other event (a publish starting or ending, a tick, the task's end) wakes it at
+/// once.
+///
 /// Bounded by back-pressure, not by dropping: once more than ``highWaterMark`` bytes of tag
 /// bodies are queued, ``isOverHighWaterMark`` turns on and the publishing connection awaits
 /// ``waitForCapacity()``, which returns when the recorder takes the queue (or the inbox
@@ -15,6 +21,9 @@ final class RecorderInbox: Sendable {
     /// Queued tag bytes above which the publisher is asked to wait. 8 MiB: about 25 s of a
     /// 2.5 Mbit/s stream, never reached by a real-time publisher and a recorder keeping up.
     static let highWaterMark = 8 << 20
+    /// Queued tag bytes that wake the recorder without waiting for its tick. 256 KiB: more
+    /// than 0.1 s of a stream up to about 20 Mbit/s.
+    static let wakeThreshold = 256 << 10
 
     private struct State {
         var events: [TaskRecorder.Event] = []
@@ -35,15 +44,24 @@ final class RecorderInbox: Sendable {
     private let state = Mutex(State())
     private let overHighWaterMark = Atomic<Bool>(false)
     private let highWaterMark: Int
+    private let wakeThreshold: Int
 
-    init(highWaterMark: Int = RecorderInbox.highWaterMark) {
+    init(highWaterMark: Int = RecorderInbox.highWaterMark, wakeThreshold: Int = RecorderInbox.wakeThreshold) {
         self.highWaterMark = highWaterMark
+        self.wakeThreshold = wakeThreshold
     }
+
+    /// Whether events wait to be taken.
+    var hasQueuedEvents: Bool { state.withLock { !$0.events.isEmpty } }
+
+    /// Whether ``take(into:)`` waits for events (for tests).
+    var isRecorderWaiting: Bool { state.withLock { $0.waiter != nil } }
 
     /// Whether more than the high-water mark is queued.
     var isOverHighWaterMark: Bool { overHighWaterMark.load(ordering: .relaxed) }
 
-    /// Queues `event`; ignored once the inbox is finished.
+    /// Queues `event`; ignored once the inbox is finished. Wakes a waiting ``take(into:)``
+    /// unless `event` is a tag and less than the wake threshold of tags is queued.
     func push(_ event: TaskRecorder.Event) {
         let waiter = state.withLock { state -> UnsafeContinuation<Void, Never>? in
             guard !state.isFinished else { return nil }
@@ -51,6 +69,7 @@ final class RecorderInbox: Sendable {
             if case .tag(let tag) = event {
                 state.queuedBytes += tag.data.readableBytes
                 if state.queuedBytes > highWaterMark { overHighWaterMark.store(true, ordering: .relaxed) }
+                if state.queuedBytes < wakeThreshold { return nil }
             }
             defer { state.waiter = nil }
             return state.waiter

@@ -27,7 +27,6 @@ struct RecorderContext: Sendable {
     /// Wall clock, Unix milliseconds.
     var nowMilliseconds: @Sendable () -> Int64
     var policy: FragmentPolicy.Configuration
-    var flushInterval: Duration
     var logger: Logger
     var metrics: ReelMetrics = .noop
     /// Set when the server shuts down, so fragments closed then count as `shutdown`.
@@ -78,10 +77,11 @@ final class TaskRecorder: MediaSubscriber {
     /// Ends the recording: the open fragment is completed and registered.
     func end() { inbox.push(.taskEnded) }
 
-    /// Asks for a flush when buffered bytes wait for one: the recorder's ticker calls this
-    /// every flush interval, so idle tasks cost nothing.
+    /// Asks for a flush when bytes wait for one, buffered for the file or tags not yet taken
+    /// from the inbox: the recorder's ticker calls this every flush interval, so idle tasks
+    /// cost nothing.
     func flushIfPending() {
-        if unflushed.load(ordering: .relaxed) { inbox.push(.flushTick) }
+        if unflushed.load(ordering: .relaxed) || inbox.hasQueuedEvents { inbox.push(.flushTick) }
     }
 
     /// Records until ``end()`` (or cancellation), then closes the open fragment.
@@ -216,7 +216,7 @@ struct RecordingDriver {
             sawVideo = false
             try await run(policy.publisherDidStop())
         case .flushTick:
-            try await open?.file.flushIfDue()
+            try await open?.file.flush()
         case .taskEnded:
             try await run(policy.taskDidEnd())
             if open != nil { try await close(.taskEnd) }
@@ -335,7 +335,7 @@ struct RecordingDriver {
         let startTime = context.nowMilliseconds()
         let layout = context.layout
         let part = layout.partPath(.init(channelId: task.channelId, vid: vid, taskId: task.id, startTime: startTime))
-        let file = try await FragmentFile.create(partPath: part, flushInterval: context.flushInterval)
+        let file = try await FragmentFile.create(partPath: part)
         var writer = FLVFragmentWriter(configuration: .init(maximumDuration: context.policy.maximumFragmentDuration))
         let front = writer.open(metadata: start.metadata, sequenceHeaders: start.sequenceHeaders)
         try await file.append(front)

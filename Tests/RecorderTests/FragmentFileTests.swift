@@ -20,7 +20,7 @@ import Testing
         let folder = try temporaryDataFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/a/b.flv.part"
-        let file = try await FragmentFile.create(partPath: path, flushInterval: .seconds(3600))
+        let file = try await FragmentFile.create(partPath: path)
         var expected = ByteBuffer()
         let front = Self.body(13, seed: 1, slice: false)
         try await file.append(front)
@@ -61,7 +61,7 @@ import Testing
         let folder = try temporaryDataFolder()
         defer { try? FileManager.default.removeItem(atPath: folder) }
         let path = folder + "/c.flv.part"
-        let file = try await FragmentFile.create(partPath: path, flushInterval: .seconds(3600))
+        let file = try await FragmentFile.create(partPath: path)
         let first = Self.body(5_000, seed: 3, slice: true)
         let second = Self.body(10, seed: 4, slice: false)
         try await file.append(first)
@@ -104,6 +104,41 @@ private final class Released: Sendable {
         await publisher.value
         #expect(released.isSet)
         #expect(!inbox.isOverHighWaterMark)
+    }
+
+    @Test func tagsWakeTheRecorderOnlyAboveTheWakeThresholdAndAnyOtherEventAtOnce() async throws {
+        let inbox = RecorderInbox(wakeThreshold: 1_000)
+        // A recorder waiting for events, reporting each batch it takes.
+        let (batches, continuation) = AsyncStream.makeStream(of: Int.self)
+        let recorder = Task {
+            var batch: [TaskRecorder.Event] = []
+            while await inbox.take(into: &batch) { continuation.yield(batch.count) }
+            continuation.finish()
+        }
+        var taken = batches.makeAsyncIterator()
+        func recorderWaits() async throws {
+            while !inbox.isRecorderWaiting { try await Task.sleep(for: .milliseconds(5)) }
+        }
+        try await recorderWaits()
+        inbox.push(Self.tag(600))
+        #expect(inbox.hasQueuedEvents)
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(inbox.hasQueuedEvents)  // 600 bytes: still queued, the recorder sleeps on
+        inbox.push(Self.tag(600))  // 1,200 bytes: wakes it
+        #expect(await taken.next() == 2)
+        try await recorderWaits()
+        inbox.push(Self.tag(10))
+        try await Task.sleep(for: .milliseconds(200))
+        #expect(inbox.hasQueuedEvents)
+        inbox.push(.flushTick)  // the ticker's event wakes it whatever is queued
+        #expect(await taken.next() == 2)
+        #expect(!inbox.hasQueuedEvents)
+        try await recorderWaits()
+        inbox.push(.publishEnded(7))
+        #expect(await taken.next() == 1)
+        inbox.finish()
+        await recorder.value
+        #expect(await taken.next() == nil)
     }
 
     @Test func finishingOrCancellingReleasesAWaitingPublisher() async throws {
