@@ -53,6 +53,8 @@ let package = Package(
         ),
 
         // MARK: Services
+        // glibc's allocator statistics and trimming, which its Swift module does not export.
+        .target(name: "CHeapStats"),
         .target(
             name: "Store",
             dependencies: [
@@ -94,7 +96,7 @@ let package = Package(
         .target(
             name: "App",
             dependencies: [
-                "API", "Store", "LVB", "RTMPServer", "Recorder", "Events", "Telemetry",
+                "API", "Store", "LVB", "RTMPServer", "Recorder", "Events", "Telemetry", "CHeapStats",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),

@@ -33,7 +33,7 @@ public enum ReelServer {
 
     /// Runs the server until a shutdown signal. Services start in the order event dispatcher
     /// (with a callback URL), recorder, HTTP, RTMP ingest, scheduler (after fragment recovery
-    /// and library reconciliation); shutdown is graceful and in reverse order, so ingest stops
+    /// and library reconciliation), heap trimmer; shutdown is graceful and in reverse order, so ingest stops
     /// before the recorder completes the open fragments.
     /// - Parameter onHTTPRunning: called with the HTTP port once the server listens.
     public static func run(
@@ -77,7 +77,8 @@ public enum ReelServer {
         let scheduler = RecordScheduler(store: dependencies.store, recorder: recorder, now: dependencies.now, logger: logger)
         // Shutdown runs in reverse: the scheduler stops, ingest ends publishes (closing their
         // fragments), then the recorder completes what is still open.
-        let services: [any Service] = (dispatcher.map { [$0] } ?? []) + [recorder, app, ingest, scheduler]
+        let services: [any Service] =
+            (dispatcher.map { [$0] } ?? []) + [recorder, app, ingest, scheduler, HeapTrimmer(logger: logger)]
         let group = ServiceGroup(
             configuration: .init(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         )
