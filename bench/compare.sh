@@ -7,7 +7,8 @@
 #   1x fast      one stream, FAST_MB megabytes as fast as the server takes them
 #   50x fast     fifty streams, FAST_MB megabytes in all
 #   100x rt      RT_STREAMS streams at real-time pace for RT_SECONDS seconds of media
-# Afterwards every file either server wrote is checked with ffprobe and flvmeta --check.
+# After each run the server is stopped, every file it wrote is checked with ffprobe and
+# flvmeta --check, and the files are deleted: tmpfs never holds more than one run's files.
 #
 # Settings (environment): REPEATS (3), FAST_MB (1000), FAST_STREAMS (50), RT_STREAMS (100),
 # RT_SECONDS (40), KEEP=1 keeps the work folder, OUT=<file> also writes the table there.
@@ -144,8 +145,41 @@ say "reel (http $reel_http, rtmp $reel_rtmp) and nginx (rtmp $nginx_rtmp) runnin
 channels=$((1 + FAST_STREAMS + RT_STREAMS))
 $load reel-setup --endpoint "$endpoint" --count "$channels" --out "$work/targets.json"
 
+check() {  # check <server> <load> <path>: prints server, load, PASS or FAIL, path, reason
+    local reason="" errors
+    case "$3" in
+        *.flv) ;;
+        *) reason="not a finished .flv" ;;
+    esac
+    if [ -z "$reason" ]; then
+        errors="$(ffprobe -v error -i "$3" 2>&1 >/dev/null)" || reason="ffprobe failed"
+        [ -z "$reason" ] && [ -n "$errors" ] && reason="ffprobe: $(printf '%s' "$errors" | head -n 1)"
+    fi
+    if [ -z "$reason" ]; then
+        errors="$(flvmeta --check "$3" 2>&1)" || reason="flvmeta --check failed"
+        if [ -z "$reason" ] && ! printf '%s\n' "$errors" | grep -q '^0 error(s)'; then reason="flvmeta: errors"; fi
+    fi
+    if [ -z "$reason" ]; then printf '%s\t%s\tPASS\t%s\n' "$1" "$2" "$3"; else printf '%s\t%s\tFAIL\t%s\t%s\n' "$1" "$2" "$3" "$reason"; fi
+}
+export -f check
+# Checks the files the server wrote in the run just ended, then deletes them, so tmpfs holds
+# at most one run's recordings. (Filling tmpfs run after run made every later run about twice
+# as expensive for both servers on the virtual machine of BENCHMARKS.md: fresh memory pages.)
+# Reel's files are its library (<data>/library/<xx>/<yy>/<vid>.flv) and whatever is left
+# where fragments are staged (a .part file there was never finished, and fails). Its store
+# keeps the rows: the next start finds their files missing and says so in its log.
+check_and_remove() {  # check_and_remove <server> <load name>
+    local server=$1 name=$2 folders
+    if [ "$server" = reel ]; then folders=("$work/reel-data/library" "$work/reel-data/fragments"); else folders=("$work/nginx/rec"); fi
+    find "${folders[@]}" -type f 2>/dev/null | sort | while IFS= read -r path; do
+        printf '%s\n%s\n%s\n' "$server" "$name" "$path"
+    done | xargs -d '\n' -n 3 -P 2 bash -c 'check "$@"' _ >>"$work/checks.tsv" || true
+    find "${folders[@]}" -type f -delete 2>/dev/null || true
+}
+
 results="$work/results.jsonl"
 : >"$results"
+: >"$work/checks.tsv"
 run() {  # run <server> <load name> <first target> <app> <load options...>
     local server=$1 name=$2 first=$3 app=$4
     shift 4
@@ -154,13 +188,16 @@ run() {  # run <server> <load name> <first target> <app> <load options...>
         start_reel
         $load run --targets "$work/targets.json" --first "$first" --server-pid "$reel_pid" --label reel \
             --load-name "$name" "$@" >>"$results" || say "reel $name: some streams failed (see errors in the results)"
+        stop_reel
     else
         stop_nginx
         start_nginx
         $load run --targets "$work/targets.json" --first "$first" --server-pid "$nginx_pid" --label nginx \
             --load-name "$name" --app "$app" --port "$nginx_rtmp" "$@" >>"$results" \
             || say "nginx $name: some streams failed (see errors in the results)"
+        stop_nginx
     fi
+    check_and_remove "$server" "$name"
 }
 say "idle CPU of each server (10 s)"
 $load idle --server-pid "$reel_pid" --label reel --seconds 10 >"$work/idle-reel.jsonl" &
@@ -192,55 +229,7 @@ for repeat in $(seq 1 "$REPEATS"); do
     done
 done
 
-# -- every file each server wrote: ffprobe without errors and flvmeta --check with 0 errors
-say "checking every recorded file (ffprobe, flvmeta --check)"
-python3 - "$work" "$FAST_STREAMS" "$RT_STREAMS" >"$work/files.tsv" <<'EOF'
-import json, os, sys
-work, fast, rt = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
-streams = json.load(open(os.path.join(work, "targets.json")))["streams"]
-names = {"fast1": "1x fast", "fastN": f"{fast}x fast", "rt": f"{rt}x real-time"}
-load_of = {}
-for index, stream in enumerate(streams):
-    load_of[stream["channelId"]] = names["fast1"] if index == 0 else names["fastN"] if index <= fast else names["rt"]
-# Reel: every file of its library (<data>/library/<xx>/<yy>/<vid>.flv), the load found through
-# the fragment's channel in the store, and anything left where fragments are staged (a .part
-# file there is a fragment that was never finished, and fails the check).
-import sqlite3
-data = os.path.join(work, "reel-data")
-with sqlite3.connect(f"file:{os.path.join(data, 'reel.sqlite')}?mode=ro", uri=True) as db:
-    channel_of = dict(db.execute("SELECT vid, channelId FROM fragment"))
-for folder, _, files in sorted(os.walk(os.path.join(data, "library"))):
-    for name in sorted(files):
-        channel = channel_of.get(name.removesuffix(".flv"))
-        print(f"reel\t{load_of.get(channel, 'other')}\t{os.path.join(folder, name)}")
-staging = os.path.join(data, "fragments")
-for folder, _, files in sorted(os.walk(staging)):
-    for name in sorted(files):
-        channel = os.path.relpath(folder, staging).split(os.sep)[0]
-        print(f"reel\t{load_of.get(channel, 'other')}\t{os.path.join(folder, name)}")
-for app, load in names.items():
-    folder = os.path.join(work, "nginx", "rec", app)
-    for name in sorted(os.listdir(folder)):
-        print(f"nginx\t{load}\t{os.path.join(folder, name)}")
-EOF
-check() {  # check <server> <load> <path>: prints server, load, PASS or FAIL, path, reason
-    local reason="" errors
-    case "$3" in
-        *.flv) ;;
-        *) reason="not a finished .flv" ;;
-    esac
-    if [ -z "$reason" ]; then
-        errors="$(ffprobe -v error -i "$3" 2>&1 >/dev/null)" || reason="ffprobe failed"
-        [ -z "$reason" ] && [ -n "$errors" ] && reason="ffprobe: $(printf '%s' "$errors" | head -n 1)"
-    fi
-    if [ -z "$reason" ]; then
-        errors="$(flvmeta --check "$3" 2>&1)" || reason="flvmeta --check failed"
-        if [ -z "$reason" ] && ! printf '%s\n' "$errors" | grep -q '^0 error(s)'; then reason="flvmeta: errors"; fi
-    fi
-    if [ -z "$reason" ]; then printf '%s\t%s\tPASS\t%s\n' "$1" "$2" "$3"; else printf '%s\t%s\tFAIL\t%s\t%s\n' "$1" "$2" "$3" "$reason"; fi
-}
-export -f check
-tr '\t' '\n' <"$work/files.tsv" | xargs -d '\n' -n 3 -P 2 bash -c 'check "$@"' _ >"$work/checks.tsv"
+# -- every file each server wrote, checked after its run
 say "$(grep -c PASS "$work/checks.tsv" || true) of $(wc -l <"$work/checks.tsv") files pass"
 grep FAIL "$work/checks.tsv" | head -n 10 >&2 || true
 
