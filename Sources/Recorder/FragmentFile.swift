@@ -7,10 +7,11 @@ import NIOPosix
 /// once complete, so the library never holds a half-written file.
 ///
 /// Bytes are buffered in memory and written by ``flush()``: the recorder's ticker calls it
-/// every flush interval for files holding buffered bytes, and ``appendTag(type:timestamp:data:)``
-/// once ``flushThreshold`` bytes wait, so a crash loses at most one interval of media and a
-/// stream holds no more than that. The file is fsynced when it closes. Every blocking file call runs on NIO's blocking-I/O thread pool,
-/// never on an event loop or the cooperative pool.
+/// every flush interval for files holding buffered bytes, and
+/// ``appendTag(type:timestamp:data:)`` once ``flushThreshold`` bytes wait, so a crash loses
+/// at most one interval of media and a stream holds no more than that. The file is fsynced
+/// when it closes. Every blocking file call runs on NIO's blocking-I/O thread pool, never on
+/// an event loop or the cooperative pool.
 ///
 /// Media bodies are not copied: a body of ``sliceThreshold`` bytes or more is kept as the
 /// buffer it arrived in, and a flush hands the buffered pieces to the kernel with one
