@@ -109,7 +109,7 @@ final class TestClock: Sendable {
         let (store, receiver, clock, dispatcher, events) = Self.setUp()
         receiver.setUp(false)
         try await store.enqueueEvents((1...3).map { events.recordingFile(Self.fragment($0), streamId: "s") })
-        let ids = try await store.queuedEvents(limit: 10).map(\.eventId)
+        let ids = await store.queuedEvents(limit: 10).map(\.eventId)
 
         // Down: each pass tries the oldest only, and waits 1, 2, 4, 8 s between attempts.
         var gaps: [Int64] = []

@@ -74,7 +74,7 @@ final class IngestHarness: Sendable {
     }
 
     func status(_ channel: LiveChannel) async throws -> ChannelStatus? {
-        try await store.channel(id: channel.id)?.status
+        await store.channel(id: channel.id)?.status
     }
 }
 
