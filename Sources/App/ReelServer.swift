@@ -33,8 +33,8 @@ public enum ReelServer {
 
     /// Runs the server until a shutdown signal. Services start in the order event dispatcher
     /// (with a callback URL), recorder, HTTP, RTMP ingest, scheduler (after fragment recovery
-    /// and library reconciliation), heap trimmer; shutdown is graceful and in reverse order, so ingest stops
-    /// before the recorder completes the open fragments.
+    /// and library reconciliation), heap trimmer; shutdown is graceful and in reverse order,
+    /// so ingest stops before the recorder completes the open fragments.
     /// - Parameter onHTTPRunning: called with the HTTP port once the server listens.
     public static func run(
         _ configuration: ReelConfiguration, dependencies: ReelDependencies, logger: Logger,

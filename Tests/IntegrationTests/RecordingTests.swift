@@ -48,9 +48,8 @@ import Testing
         return url
     }
 
-    /// Starts ffmpeg pushing `source` in real time to `url`.
-    /// Pushes `source` at its own pace; with `progress`, ffmpeg reports there every 0.1 s how
-    /// much media it has sent (`out_time_us`, see ``pushedSeconds(_:)``).
+    /// Starts ffmpeg pushing `source` in real time (`-re`) to `url`; with `progress`, ffmpeg
+    /// reports there every 0.1 s how much media it has sent (see ``pushedSeconds(_:)``).
     static func startPush(_ source: URL, to url: String, progress: URL? = nil) throws -> Process {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try tool("ffmpeg"))
